@@ -1,0 +1,27 @@
+"""Constants shared by the integration's modules."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Final
+
+DOMAIN: Final = "linky_climkit"
+NAME: Final = "Linky & Climkit"
+REPOSITORY_URL: Final = "https://github.com/linky-climkit/linky_climkit"
+VERSION: Final[str] = json.loads((Path(__file__).parent / "manifest.json").read_text())["version"]
+USER_AGENT: Final = f"linky_climkit/{VERSION} (+{REPOSITORY_URL})"
+
+CONF_PROVIDER: Final = "provider"
+CONF_TOKEN: Final = "token"
+CONF_PRM: Final = "prm"
+CONF_API_URL: Final = "api_url"
+CONF_SYNC_OFFSET: Final = "sync_offset"
+
+PROVIDER_LINKY: Final = "linky"
+PROVIDER_CLIMKIT: Final = "climkit"
+
+EVENT_DATA_IMPORTED: Final = f"{DOMAIN}_data_imported"
+
+LINKY_TZ: Final = "Europe/Paris"
+LINKY_CURRENCY: Final = "EUR"

@@ -1,0 +1,284 @@
+"""Writes Series as external statistics and keeps the statistics invariants (DESIGN.md).
+
+Provider-neutral and API-free: it receives days of energy or daily peaks and writes only the
+rows of those days. Sums stay continuous: a changed day shifts every later sum with one
+`async_adjust_statistics`, so an import costs what it writes, never the whole history.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from homeassistant.components.recorder.models import StatisticMeanType
+from homeassistant.components.recorder.models.statistics import StatisticData, StatisticMetaData
+from homeassistant.components.recorder.statistics import (
+    async_add_external_statistics,
+    statistics_during_period,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.recorder import get_instance
+from homeassistant.util.unit_conversion import ApparentPowerConverter, EnergyConverter
+
+from .aggregation import DayEnergy, day_bounds, day_start, shape_to_total
+from .const import DOMAIN
+from .providers.model import Peak
+
+EPSILON = 1e-6
+ANCHOR_LOOKBACK = timedelta(days=7)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_SLUG = re.compile(r"[^a-z0-9]+")
+
+type StatType = Literal["state", "sum", "max", "mean", "min"]
+
+
+def statistic_id(meter: str, channel: str) -> str:
+    """`linky_climkit:<meter>_<channel>`, derived from the provider's ids only."""
+    slug = _SLUG.sub("_", f"{meter}_{channel}".lower()).strip("_")
+    return f"{DOMAIN}:{slug}"
+
+
+@dataclass(frozen=True, slots=True)
+class StatisticSpec:
+    """What the importer needs to know about one statistic."""
+
+    statistic_id: str
+    name: str
+    unit: str
+    unit_class: str | None
+    has_sum: bool = True
+
+    def metadata(self) -> StatisticMetaData:
+        """Recorder metadata for this statistic."""
+        return StatisticMetaData(
+            has_sum=self.has_sum,
+            mean_type=StatisticMeanType.NONE if self.has_sum else StatisticMeanType.ARITHMETIC,
+            name=self.name,
+            source=DOMAIN,
+            statistic_id=self.statistic_id,
+            unit_class=self.unit_class,
+            unit_of_measurement=self.unit,
+        )
+
+
+def energy_spec(meter: str, channel: str, name: str) -> StatisticSpec:
+    """An energy statistic in kWh."""
+    return StatisticSpec(statistic_id(meter, channel), name, "kWh", EnergyConverter.UNIT_CLASS)
+
+
+def peak_spec(meter: str, channel: str, name: str) -> StatisticSpec:
+    """A daily maximum in kVA."""
+    return StatisticSpec(
+        statistic_id(meter, channel), name, "kVA", ApparentPowerConverter.UNIT_CLASS, False
+    )
+
+
+@dataclass(slots=True)
+class ImportResult:
+    """What an import changed."""
+
+    changed_days: list[date] = field(default_factory=list)
+    rows_written: int = 0
+    adjustments: int = 0
+
+    def merge(self, other: ImportResult) -> None:
+        """Add another result to this one."""
+        self.changed_days.extend(other.changed_days)
+        self.rows_written += other.rows_written
+        self.adjustments += other.adjustments
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    start: datetime
+    state: float
+    total: float
+
+
+def _contiguous(days: Iterable[date]) -> list[list[date]]:
+    blocks: list[list[date]] = []
+    for day in sorted(days):
+        if blocks and (day - blocks[-1][-1]).days == 1:
+            blocks[-1].append(day)
+        else:
+            blocks.append([day])
+    return blocks
+
+
+def _close(a: float | None, b: float | None) -> bool:
+    return a is not None and b is not None and abs(a - b) <= EPSILON * max(1.0, abs(a), abs(b))
+
+
+class Importer:
+    """Imports days into external statistics for one time zone."""
+
+    def __init__(self, hass: HomeAssistant, tz: ZoneInfo) -> None:
+        """Bind to Home Assistant's recorder and the meter's time zone."""
+        self._hass = hass
+        self._tz = tz
+
+    async def _read(
+        self, spec: StatisticSpec, start: datetime, end: datetime | None, types: set[StatType]
+    ) -> list[dict[str, Any]]:
+        rows = await get_instance(self._hass).async_add_executor_job(
+            statistics_during_period,
+            self._hass,
+            start,
+            end,
+            {spec.statistic_id},
+            "hour",
+            None,
+            types,
+        )
+        return [dict(r) for r in rows.get(spec.statistic_id, [])]
+
+    async def stored_days(
+        self, spec: StatisticSpec, first: date, last: date
+    ) -> dict[date, list[tuple[datetime, float]]]:
+        """The stored rows (start, state) of each day in [first, last]."""
+        start, _ = day_bounds(first, self._tz)
+        _, end = day_bounds(last, self._tz)
+        stored: dict[date, list[tuple[datetime, float]]] = {}
+        for row in await self._read(spec, start, end, {"state"}):
+            instant = datetime.fromtimestamp(row["start"], UTC)
+            stored.setdefault(instant.astimezone(self._tz).date(), []).append(
+                (instant, float(row.get("state") or 0.0))
+            )
+        return stored
+
+    async def _anchor(self, spec: StatisticSpec, start: datetime) -> float:
+        rows = await self._read(spec, start - ANCHOR_LOOKBACK, start, {"sum"})
+        if not rows:
+            rows = await self._read(spec, EPOCH, start, {"sum"})
+        return float(rows[-1].get("sum") or 0.0) if rows else 0.0
+
+    async def import_days(
+        self,
+        spec: StatisticSpec,
+        days: Mapping[date, DayEnergy],
+        *,
+        keep_stored_totals: bool = False,
+    ) -> ImportResult:
+        """Write these days; each keeps the others' rows and later sums shift by its change.
+
+        A day with a complete hourly shape gets hourly rows scaled to its billing total; a day
+        with only a total keeps a stored hourly shape (rescaled) or becomes one midnight row.
+        With `keep_stored_totals`, a day without a total keeps the total already stored.
+        """
+        result = ImportResult()
+        recorder = get_instance(self._hass)
+        blocks = _contiguous(days)
+        for index, block in enumerate(blocks):
+            if index:
+                await recorder.async_block_till_done()
+            result.merge(await self._import_block(spec, block, days, keep_stored_totals))
+        return result
+
+    async def _import_block(
+        self,
+        spec: StatisticSpec,
+        block: Sequence[date],
+        days: Mapping[date, DayEnergy],
+        keep_stored_totals: bool,
+    ) -> ImportResult:
+        block_start, _ = day_bounds(block[0], self._tz)
+        _, block_end = day_bounds(block[-1], self._tz)
+        existing = [
+            _Row(datetime.fromtimestamp(r["start"], UTC), float(r.get("state") or 0.0), r["sum"])
+            for r in await self._read(spec, block_start, block_end, {"state", "sum"})
+            if r.get("sum") is not None
+        ]
+        anchor = await self._anchor(spec, block_start)
+        by_day: dict[date, list[_Row]] = {}
+        for row in existing:
+            by_day.setdefault(row.start.astimezone(self._tz).date(), []).append(row)
+
+        values: dict[datetime, float] = {row.start: 0.0 for row in existing}
+        changed: list[date] = []
+        for day in block:
+            stored = by_day.get(day, [])
+            rows = self._day_rows(days[day], stored, keep_stored_totals)
+            new = dict(rows)
+            if not self._same_day(new, stored):
+                changed.append(day)
+            values.update(new)
+
+        running = anchor
+        planned: list[_Row] = []
+        for start in sorted(values):
+            running += values[start]
+            planned.append(_Row(start, round(values[start], 6), round(running, 6)))
+        old = {row.start: row for row in existing}
+        to_write = [
+            row
+            for row in planned
+            if row.start not in old
+            or not _close(old[row.start].state, row.state)
+            or not _close(old[row.start].total, row.total)
+        ]
+        result = ImportResult(changed_days=changed)
+        if not to_write:
+            return result
+        statistics = [StatisticData(start=r.start, state=r.state, sum=r.total) for r in to_write]
+        async_add_external_statistics(self._hass, spec.metadata(), statistics)
+        result.rows_written = len(statistics)
+        old_end = existing[-1].total if existing else anchor
+        delta = (planned[-1].total if planned else anchor) - old_end
+        if abs(delta) > EPSILON:
+            get_instance(self._hass).async_adjust_statistics(
+                spec.statistic_id, block_end, delta, spec.unit
+            )
+            result.adjustments = 1
+        return result
+
+    def _day_rows(
+        self, energy: DayEnergy, stored: Sequence[_Row], keep_stored_totals: bool
+    ) -> list[tuple[datetime, float]]:
+        total = energy.total
+        if total is None and keep_stored_totals and stored:
+            total = sum(r.state for r in stored)
+        midnight = day_start(energy.day, self._tz)
+        if energy.hours is not None:
+            scaled = shape_to_total(energy.hours, total)
+            if scaled is not None:
+                return scaled
+        elif total is not None and (len(stored) > 1 or (stored and stored[0].start != midnight)):
+            rescaled = shape_to_total(((r.start, r.state) for r in stored), total)
+            if rescaled is not None:
+                return rescaled
+        return [(midnight, total if total is not None else energy.measured)]
+
+    @staticmethod
+    def _same_day(new: Mapping[datetime, float], stored: Sequence[_Row]) -> bool:
+        if set(new) != {r.start for r in stored}:
+            return False
+        return all(_close(new[r.start], r.state) for r in stored)
+
+    async def import_peaks(self, spec: StatisticSpec, peaks: Sequence[Peak]) -> ImportResult:
+        """One row per day at local midnight whose max/mean/min is the day's peak."""
+        result = ImportResult()
+        if not peaks:
+            return result
+        ordered = sorted(peaks, key=lambda p: p.day)
+        start, _ = day_bounds(ordered[0].day, self._tz)
+        _, end = day_bounds(ordered[-1].day, self._tz)
+        stored = {
+            datetime.fromtimestamp(r["start"], UTC): r.get("max")
+            for r in await self._read(spec, start, end, {"max"})
+        }
+        statistics: list[StatisticData] = []
+        for peak in ordered:
+            midnight = day_start(peak.day, self._tz)
+            value = round(peak.value, 6)
+            if _close(stored.get(midnight), value):
+                continue
+            statistics.append(StatisticData(start=midnight, max=value, mean=value, min=value))
+            result.changed_days.append(peak.day)
+        if statistics:
+            async_add_external_statistics(self._hass, spec.metadata(), statistics)
+            result.rows_written = len(statistics)
+        return result

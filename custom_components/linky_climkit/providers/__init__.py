@@ -1,0 +1,1 @@
+"""Provider clients and adapters; nothing here imports Home Assistant."""

@@ -1,0 +1,64 @@
+"""The neutral data model every provider adapter produces and the importer consumes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+
+class Channel(StrEnum):
+    """What a series measures; part of the statistic id, so never rename a value."""
+
+    CONSUMPTION = "consumption"
+    PRODUCTION = "production"
+    GRID_IMPORT = "grid_import"
+    GRID_EXPORT = "grid_export"
+    SELF_CONSUMPTION = "self_consumption"
+    MAX_POWER = "max_power"
+    WATER = "water"
+    HEAT = "heat"
+
+
+@dataclass(frozen=True, slots=True)
+class Interval:
+    """An amount measured over [start, end); both aware datetimes."""
+
+    start: datetime
+    end: datetime
+    value: float
+
+
+@dataclass(frozen=True, slots=True)
+class DayValue:
+    """A billing-grade amount for one local calendar day."""
+
+    day: date
+    value: float
+
+
+@dataclass(frozen=True, slots=True)
+class Peak:
+    """The maximum of a day and when it happened (aware)."""
+
+    day: date
+    value: float
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """One channel of one meter, in the meter's unit (kWh, m³ or kVA).
+
+    `intervals` are sub-daily amounts, `daily` billing-grade day totals, `peaks` daily maxima.
+    `missing` counts points the provider announced but left empty (null values).
+    """
+
+    channel: Channel
+    unit: str
+    intervals: tuple[Interval, ...] = ()
+    daily: tuple[DayValue, ...] = ()
+    peaks: tuple[Peak, ...] = ()
+    corrected: bool = False
+    missing: int = 0
+    notes: tuple[str, ...] = field(default=())

@@ -1,0 +1,82 @@
+"""Shared fixtures: custom integrations on, a real recorder, the simulators on 127.0.0.1."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+
+import pytest
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.linky_climkit.const import (
+    CONF_API_URL,
+    CONF_PRM,
+    CONF_PROVIDER,
+    CONF_SYNC_OFFSET,
+    CONF_TOKEN,
+    DOMAIN,
+    PROVIDER_LINKY,
+)
+from tests.simulators.conso_api import PARIS, ConsoApiSimulator, MeterProfile, make_token
+
+PRM = "12345678901234"
+PROD_PRM = "98765432109876"
+SYNC_OFFSET = 3600 + 17  # 07:00:17 every day
+NOW = datetime(2026, 11, 20, 9, 30, 0, tzinfo=PARIS)
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
+    """Load custom_components/ in every test."""
+
+
+@pytest.fixture
+def mock_recorder_before_hass(async_test_recorder: Any) -> None:
+    """Resolve the recorder database before hass is created (recorder tests)."""
+
+
+@pytest.fixture
+async def paris(hass: HomeAssistant) -> HomeAssistant:
+    """Home Assistant configured for France."""
+    await hass.config.async_set_time_zone("Europe/Paris")
+    hass.config.currency = "EUR"
+    return hass
+
+
+@pytest.fixture
+async def conso_sim(socket_enabled: None) -> AsyncIterator[ConsoApiSimulator]:
+    """Conso API on 127.0.0.1: one consumption-only PRM and one that also produces."""
+    sim = ConsoApiSimulator(
+        [
+            MeterProfile(PRM, seed=3),
+            MeterProfile(PROD_PRM, seed=5, has_production=True),
+        ]
+    )
+    sim.base_url = await sim.start() + "/api"  # type: ignore[attr-defined]
+    yield sim
+    await sim.stop()
+
+
+def token_for(*prms: str, **kwargs: Any) -> str:
+    """A token the simulator accepts."""
+    return make_token(list(prms), **kwargs)
+
+
+def linky_entry(
+    sim: ConsoApiSimulator, prm: str = PRM, token: str | None = None
+) -> MockConfigEntry:
+    """A Linky config entry pointing at the simulator."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=f"Linky {prm}",
+        unique_id=prm,
+        data={
+            CONF_PROVIDER: PROVIDER_LINKY,
+            CONF_TOKEN: token or token_for(PRM, PROD_PRM),
+            CONF_PRM: prm,
+            CONF_API_URL: sim.base_url,  # type: ignore[attr-defined]
+            CONF_SYNC_OFFSET: SYNC_OFFSET,
+        },
+    )
