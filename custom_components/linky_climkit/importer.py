@@ -171,10 +171,8 @@ class Importer:
         """
         result = ImportResult()
         recorder = get_instance(self._hass)
-        blocks = _contiguous(days)
-        for index, block in enumerate(blocks):
-            if index:
-                await recorder.async_block_till_done()
+        for block in _contiguous(days):
+            await recorder.async_block_till_done()  # read what earlier imports queued
             result.merge(await self._import_block(spec, block, days, keep_stored_totals))
         return result
 
@@ -263,6 +261,7 @@ class Importer:
         result = ImportResult()
         if not peaks:
             return result
+        await get_instance(self._hass).async_block_till_done()
         ordered = sorted(peaks, key=lambda p: p.day)
         start, _ = day_bounds(ordered[0].day, self._tz)
         _, end = day_bounds(ordered[-1].day, self._tz)
