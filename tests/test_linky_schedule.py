@@ -7,51 +7,12 @@ from datetime import date, datetime, timedelta
 import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
-from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
-from custom_components.linky_climkit.coordinator import LinkyCoordinator
 from custom_components.linky_climkit.importer import statistic_id
-from tests.conftest import NOW, PRM, PROD_PRM, SYNC_OFFSET, linky_entry
-from tests.simulators.conso_api import PARIS, CallRecord, ConsoApiSimulator
+from tests.conftest import NOW, PRM, PROD_PRM, SYNC_OFFSET
+from tests.simulators.conso_api import PARIS, ConsoApiSimulator
 from tests.statistics_reader import assert_continuous, day_total, hourly_rows, rows_of_day
-
-
-async def advance(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    coordinators: list[LinkyCoordinator],
-    until: datetime,
-) -> None:
-    """Jump from one scheduled run to the next until `until`."""
-    while True:
-        due = [c.next_run for c in coordinators if c.next_run is not None and c.next_run <= until]
-        if not due:
-            break
-        moment = min(due)
-        freezer.move_to(moment)
-        async_fire_time_changed(hass, moment)
-        await hass.async_block_till_done(wait_background_tasks=True)
-    freezer.move_to(until)
-    async_fire_time_changed(hass, until)
-    await hass.async_block_till_done(wait_background_tasks=True)
-
-
-def max_calls_in_window(calls: list[CallRecord], window: timedelta = timedelta(hours=12)) -> int:
-    """The largest number of calls in any rolling window."""
-    stamps = sorted(c.at for c in calls)
-    best = 0
-    for i, start in enumerate(stamps):
-        best = max(best, sum(1 for s in stamps[i:] if s - start < window))
-    return best
-
-
-async def setup(hass: HomeAssistant, sim: ConsoApiSimulator, prm: str) -> LinkyCoordinator:
-    entry = linky_entry(sim, prm)
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    coordinator: LinkyCoordinator = entry.runtime_data
-    return coordinator
+from tests.time_travel import advance, max_calls_in_window, setup_linky
 
 
 @pytest.mark.usefixtures("recorder_mock")
@@ -61,8 +22,8 @@ async def test_thirty_days_budget_schedule_and_backfill(
     """Two PRMs for 30 days: the cap holds, syncs run at the stable time, backfill finishes."""
     hass = paris
     freezer.move_to(NOW)
-    coordinators = [await setup(hass, conso_sim, PRM)]
-    coordinators.append(await setup(hass, conso_sim, PROD_PRM))
+    coordinators = [(await setup_linky(hass, conso_sim, PRM))[1]]
+    coordinators.append((await setup_linky(hass, conso_sim, PROD_PRM))[1])
     end = NOW + timedelta(days=30)
     await advance(hass, freezer, coordinators, end)
 

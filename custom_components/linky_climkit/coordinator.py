@@ -266,7 +266,7 @@ class LinkyCoordinator(DataUpdateCoordinator[LinkyData]):
                     collected.add(series)
                 self.state.pending.pop(0)
         finally:
-            await self._import(collected)
+            await self._import(collected, "first_import")
         self.state.initialised = True
         start = self._today() - timedelta(days=TRAILING_DAYS)
         for channel in (Channel.CONSUMPTION, Channel.PRODUCTION):
@@ -299,7 +299,7 @@ class LinkyCoordinator(DataUpdateCoordinator[LinkyData]):
                         collected.add(series)
             self.state.last_success = dt_util.utcnow()
         finally:
-            await self._import(collected)
+            await self._import(collected, "daily_sync")
 
     def _backfill_channels(self) -> list[Channel]:
         channels = [Channel.CONSUMPTION]
@@ -337,13 +337,15 @@ class LinkyCoordinator(DataUpdateCoordinator[LinkyData]):
                         break
                     collected = _Collected()
                     collected.add(series)
-                    await self._import(collected, keep_stored_totals=True)
+                    await self._import(collected, "backfill", keep_stored_totals=True)
                     self.state.backfill_cursor[channel] = start
                     await self._store.async_save(self.state.as_dict())
         finally:
             self._next_backfill = dt_util.utcnow() + BACKFILL_PAUSE
 
-    async def _import(self, collected: _Collected, *, keep_stored_totals: bool = False) -> None:
+    async def _import(
+        self, collected: _Collected, reason: str, *, keep_stored_totals: bool = False
+    ) -> None:
         changed: set[date] = set()
         channels: list[str] = []
         rows = 0
@@ -386,6 +388,7 @@ class LinkyCoordinator(DataUpdateCoordinator[LinkyData]):
                 "first_day": first.isoformat(),
                 "last_day": last.isoformat(),
                 "rows": rows,
+                "reason": reason,
             }
             self.hass.bus.async_fire(
                 EVENT_DATA_IMPORTED,
@@ -395,6 +398,7 @@ class LinkyCoordinator(DataUpdateCoordinator[LinkyData]):
                     "first_day": first.isoformat(),
                     "last_day": last.isoformat(),
                     "channels": channels,
+                    "reason": reason,
                 },
             )
 

@@ -724,7 +724,7 @@ class ConsoApiSimulator:
         """Serve on 127.0.0.1 (free port); returns the base URL."""
         if self._runner is not None:
             raise RuntimeError("simulator already started")
-        runner = web.AppRunner(self.app())
+        runner = web.AppRunner(self.app(), access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
