@@ -9,6 +9,7 @@ from typing import Any
 
 import probatio as vol
 from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
+from homeassistant.data_entry_flow import section
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
     SelectSelector,
@@ -49,8 +50,15 @@ from .schedule import new_offset
 _LOGGER = logging.getLogger(__name__)
 
 SOURCE_ADDITIONAL_PRM = "additional_prm"
+SECTION_ADVANCED = "advanced"
 PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 URL = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
+
+
+def _api_url(user_input: Mapping[str, Any], default: str) -> str:
+    """The API URL from the collapsed "advanced" section, without a trailing slash."""
+    advanced = user_input.get(SECTION_ADVANCED) or {}
+    return str(advanced.get(CONF_API_URL) or default).rstrip("/")
 
 
 def _token_errors(token: str) -> tuple[TokenInfo | None, str | None]:
@@ -79,19 +87,20 @@ class LinkyClimkitConfigFlow(ConfigFlow, domain=DOMAIN):
         """Choose the provider."""
         return self.async_show_menu(step_id="user", menu_options=["linky"])
 
-    def _token_schema(self, defaults: Mapping[str, Any]) -> vol.Schema:
-        fields: dict[Any, Any] = {vol.Required(CONF_TOKEN): PASSWORD}
-        if self.show_advanced_options:
-            fields[
-                vol.Optional(CONF_API_URL, default=defaults.get(CONF_API_URL, self._api_url))
-            ] = URL
-        return vol.Schema(fields)
+    def _token_schema(self, api_url: str) -> vol.Schema:
+        advanced = vol.Schema({vol.Optional(CONF_API_URL, default=api_url): URL})
+        return vol.Schema(
+            {
+                vol.Required(CONF_TOKEN): PASSWORD,
+                vol.Optional(SECTION_ADVANCED): section(advanced, {"collapsed": True}),
+            }
+        )
 
     async def async_step_linky(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask for the Conso API token."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            self._api_url = (user_input.get(CONF_API_URL) or DEFAULT_BASE_URL).rstrip("/")
+            self._api_url = _api_url(user_input, DEFAULT_BASE_URL)
             info, error = _token_errors(user_input[CONF_TOKEN])
             if error is None and info is not None:
                 valid = [p for p in info.prms if is_valid_prm(p)]
@@ -104,7 +113,7 @@ class LinkyClimkitConfigFlow(ConfigFlow, domain=DOMAIN):
             errors["base"] = error or "invalid_token"
         return self.async_show_form(
             step_id="linky",
-            data_schema=self._token_schema(user_input or {}),
+            data_schema=self._token_schema(self._api_url),
             errors=errors,
             description_placeholders={"token_url": "https://conso.boris.sh"},
         )
@@ -239,9 +248,7 @@ class LinkyClimkitConfigFlow(ConfigFlow, domain=DOMAIN):
         entry = self._get_reconfigure_entry()
         errors: dict[str, str] = {}
         if user_input is not None:
-            self._api_url = (
-                user_input.get(CONF_API_URL) or entry.data.get(CONF_API_URL) or DEFAULT_BASE_URL
-            ).rstrip("/")
+            self._api_url = _api_url(user_input, entry.data.get(CONF_API_URL) or DEFAULT_BASE_URL)
             error = await self._check_new_token(entry.data[CONF_PRM], user_input[CONF_TOKEN])
             if error is None:
                 return self.async_update_reload_and_abort(
@@ -255,7 +262,7 @@ class LinkyClimkitConfigFlow(ConfigFlow, domain=DOMAIN):
         self._api_url = entry.data.get(CONF_API_URL) or DEFAULT_BASE_URL
         return self.async_show_form(
             step_id="reconfigure",
-            data_schema=self._token_schema(entry.data),
+            data_schema=self._token_schema(self._api_url),
             errors=errors,
             description_placeholders={"prm": entry.data[CONF_PRM]},
         )
