@@ -72,10 +72,14 @@ class BudgetManager:
 
 
 async def async_get_budget(hass: HomeAssistant) -> BudgetManager:
-    """The instance's budget manager, loaded once."""
-    manager: BudgetManager | None = hass.data.get(DATA_KEY)
-    if manager is None:
-        manager = BudgetManager(hass)
-        hass.data[DATA_KEY] = manager
-        await manager.async_load()
+    """The instance's budget manager, loaded once even when entries set up concurrently."""
+    loading: asyncio.Task[BudgetManager] | None = hass.data.get(DATA_KEY)
+    if loading is None:
+        loading = hass.async_create_task(_async_load(BudgetManager(hass)), eager_start=True)
+        hass.data[DATA_KEY] = loading
+    return await loading
+
+
+async def _async_load(manager: BudgetManager) -> BudgetManager:
+    await manager.async_load()
     return manager

@@ -266,7 +266,7 @@ class LinkyCoordinator(DataUpdateCoordinator[LinkyData]):
                     collected.add(series)
                 self.state.pending.pop(0)
         finally:
-            await self._import(collected, "first_import")
+            await self._import(collected, "first_import", keep_stored_totals=True)
         self.state.initialised = True
         start = self._today() - timedelta(days=TRAILING_DAYS)
         for channel in (Channel.CONSUMPTION, Channel.PRODUCTION):
@@ -277,6 +277,8 @@ class LinkyCoordinator(DataUpdateCoordinator[LinkyData]):
         today = self._today()
         start = today - timedelta(days=TRAILING_DAYS)
         yesterday = today - timedelta(days=1)
+        if self.budget.available(Priority.DAILY) <= 0:
+            raise BudgetRefused(self.budget.next_slot(Priority.DAILY))
         self.state.attempts = [*self._attempts_today(now), now]
         collected = _Collected()
         try:
@@ -299,7 +301,7 @@ class LinkyCoordinator(DataUpdateCoordinator[LinkyData]):
                         collected.add(series)
             self.state.last_success = dt_util.utcnow()
         finally:
-            await self._import(collected, "daily_sync")
+            await self._import(collected, "daily_sync", keep_stored_totals=True)
 
     def _backfill_channels(self) -> list[Channel]:
         channels = [Channel.CONSUMPTION]
@@ -439,6 +441,7 @@ class LinkyCoordinator(DataUpdateCoordinator[LinkyData]):
             attempts_today=self._attempts_today(now),
             catch_up=max(timedelta(0), self._catch_up_at - now),
         )
+        self.next_daily = max(self.next_daily, self.budget.next_slot(Priority.DAILY))
         candidates = [self.next_daily]
         if self.state.pending:
             candidates.append(
