@@ -72,7 +72,8 @@ def build_days(
     totals = {d.day: d.value for d in daily}
     by_day: dict[date, dict[datetime, Interval]] = defaultdict(dict)
     for interval in intervals:
-        by_day[local_day(interval.start, tz)].setdefault(interval.start, interval)
+        key = interval.start.astimezone(UTC)  # local aware datetimes compare by wall clock
+        by_day[local_day(interval.start, tz)].setdefault(key, interval)
     days: dict[date, DayEnergy] = {}
     for day in sorted(set(totals) | set(by_day)):
         hours: tuple[tuple[datetime, float], ...] | None = None
@@ -92,7 +93,7 @@ def build_days(
 def _covers(day: date, intervals: Iterable[Interval], tz: ZoneInfo) -> bool:
     start, end = day_bounds(day, tz)
     cursor = start
-    for interval in sorted(intervals, key=lambda i: i.start):
+    for interval in sorted(intervals, key=lambda i: i.start.astimezone(UTC)):
         if interval.start.astimezone(UTC) != cursor:
             return False
         cursor = interval.end.astimezone(UTC)

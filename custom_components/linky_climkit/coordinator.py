@@ -14,17 +14,17 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
-from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.helpers.storage import Store
-from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.helpers.update_coordinator import UpdateFailed
 from homeassistant.util import dt as dt_util
 
 from .aggregation import build_days
 from .budget import Priority
 from .budget_store import BudgetManager, BudgetRefused
 from .const import CONF_PRM, CONF_SYNC_OFFSET, DOMAIN, EVENT_DATA_IMPORTED
+from .coordinator_base import ScheduledCoordinator
 from .importer import Importer, ImportResult, StatisticSpec, energy_spec, peak_spec
 from .providers.conso_api import ConsoApiClient, ConsoApiType, history_start, windows
 from .providers.conso_api_parse import PARIS, parse_daily, parse_load_curve, parse_max_power
@@ -120,7 +120,7 @@ def initial_plan(today: date, *, max_power: bool = True) -> list[FetchTask]:
     return tasks
 
 
-class LinkyCoordinator(DataUpdateCoordinator[LinkyData]):
+class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
     """One PRM: schedule, budget, fetch, import."""
 
     config_entry: LinkyConfigEntry
@@ -134,14 +134,7 @@ class LinkyCoordinator(DataUpdateCoordinator[LinkyData]):
         token: str,
     ) -> None:
         """Nothing is called here; `_async_setup` loads the persisted state."""
-        super().__init__(
-            hass,
-            _LOGGER,
-            config_entry=entry,
-            name=f"{DOMAIN} linky",
-            update_interval=None,
-            always_update=False,
-        )
+        super().__init__(hass, entry, "linky")
         self.prm: str = entry.data[CONF_PRM]
         self.offset: int = int(entry.data[CONF_SYNC_OFFSET])
         self.client = client
@@ -155,8 +148,6 @@ class LinkyCoordinator(DataUpdateCoordinator[LinkyData]):
         self._catch_up_at = dt_util.utcnow() + timedelta(seconds=random.randint(120, 420))
         self._next_backfill = self._catch_up_at
         self.next_daily: datetime | None = None
-        self.next_run: datetime | None = None
-        self._unsub_timer: CALLBACK_TYPE | None = None
         self.specs: dict[Channel, StatisticSpec] = {
             Channel.CONSUMPTION: energy_spec(
                 self.prm, Channel.CONSUMPTION, f"Linky {self.prm} consumption"
@@ -177,10 +168,8 @@ class LinkyCoordinator(DataUpdateCoordinator[LinkyData]):
 
     @callback
     def async_cancel_timer(self) -> None:
-        """Stop the schedule (unload)."""
-        if self._unsub_timer is not None:
-            self._unsub_timer()
-            self._unsub_timer = None
+        """Stop the schedule (unload) and give the budget reserve back."""
+        super().async_cancel_timer()
         self.budget.entries.discard(self.config_entry.entry_id)
 
     # ---- running ---------------------------------------------------------------------
@@ -452,17 +441,7 @@ class LinkyCoordinator(DataUpdateCoordinator[LinkyData]):
         if self.state.backoff_until is not None and self.state.backoff_until > now:
             self.next_daily = max(self.next_daily, self.state.backoff_until)
             candidates = [max(c, self.state.backoff_until) for c in candidates]
-        self.next_run = max(min(candidates), now + timedelta(seconds=1))
-        if self._unsub_timer is not None:
-            self._unsub_timer()
-        self._unsub_timer = async_track_point_in_utc_time(self.hass, self._on_timer, self.next_run)
-
-    @callback
-    def _on_timer(self, _now: datetime) -> None:
-        self._unsub_timer = None
-        self.config_entry.async_create_background_task(
-            self.hass, self.async_refresh(), f"{DOMAIN} linky sync"
-        )
+        self.arm(min(candidates))
 
     # ---- sensors ---------------------------------------------------------------------
 

@@ -49,7 +49,7 @@ def _points(grandeur: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _factor(grandeur: dict[str, Any], table: dict[str, float], default: str) -> float:
     unit = grandeur.get("unite", default)
-    if unit not in table:
+    if not isinstance(unit, str) or unit not in table:
         raise InvalidResponseError(f"Unexpected unit {unit!r}")
     return table[unit]
 
@@ -62,7 +62,7 @@ def _value(point: dict[str, Any]) -> float | None:
         raise InvalidResponseError("A point value is not a number")
     try:
         value = float(raw)
-    except ValueError as err:
+    except (ValueError, OverflowError) as err:
         raise InvalidResponseError("A point value is not a number") from err
     if not math.isfinite(value):
         raise InvalidResponseError("A point value is not finite")
@@ -78,9 +78,12 @@ def _stamp(point: dict[str, Any]) -> str:
 
 def _parse_day(raw: str) -> date:
     try:
-        return date.fromisoformat(raw[:10])
+        day = date.fromisoformat(raw[:10])
     except ValueError as err:
         raise InvalidResponseError("A point date is not a date") from err
+    if not 1990 <= day.year <= 2200:
+        raise InvalidResponseError("A point date is out of range")
+    return day
 
 
 def _parse_naive(raw: str) -> datetime:
@@ -88,6 +91,8 @@ def _parse_naive(raw: str) -> datetime:
         parsed = datetime.fromisoformat(raw)
     except ValueError as err:
         raise InvalidResponseError("A point timestamp is not a timestamp") from err
+    if not 1990 <= parsed.year <= 2200:
+        raise InvalidResponseError("A point timestamp is out of range")
     return parsed.replace(tzinfo=None)
 
 
@@ -98,7 +103,10 @@ def _step(point: dict[str, Any], default: timedelta) -> timedelta:
     match = _DURATION.fullmatch(raw) if isinstance(raw, str) else None
     if match is None or not any(match.groups()):
         raise InvalidResponseError("A point has an unknown step")
-    step = timedelta(hours=int(match.group(1) or 0), minutes=int(match.group(2) or 0))
+    hours, minutes = int(match.group(1) or 0), int(match.group(2) or 0)
+    if hours > 1 or minutes > 60:
+        raise InvalidResponseError("A point has an unsupported step")
+    step = timedelta(hours=hours, minutes=minutes)
     if not timedelta(0) < step <= timedelta(hours=1):
         raise InvalidResponseError("A point has an unsupported step")
     return step

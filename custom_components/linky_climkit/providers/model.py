@@ -18,6 +18,8 @@ class Channel(StrEnum):
     MAX_POWER = "max_power"
     WATER = "water"
     HEAT = "heat"
+    BATTERY_CHARGE = "battery_charge"
+    BATTERY_DISCHARGE = "battery_discharge"
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from .errors import AuthError
 
-PRM_PATTERN = re.compile(r"^\d{14}$")
+PRM_PATTERN = re.compile(r"^[0-9]{14}$")
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,451 @@
+"""HTTP client for the Climkit developer API (api.climkit.io/api/v1).
+
+Username/password give a 15-minute JWT, reused until 60 s before it expires and renewed once
+on a 401. Requests are sequential and paced (one per second for the whole Home Assistant,
+through a shared Pacer); timeouts, 429 and 5xx are retried a bounded number of times.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import json
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiohttp
+
+from .errors import (
+    AuthError,
+    InvalidResponseError,
+    NoDataError,
+    ProviderConnectionError,
+    ProviderError,
+    QuotaError,
+    RequestError,
+    UpstreamError,
+)
+
+DEFAULT_BASE_URL = "https://api.climkit.io/api/v1"
+DEFAULT_TIMEOUT = 30.0
+TOKEN_MARGIN = timedelta(seconds=60)
+DEFAULT_TOKEN_LIFETIME = timedelta(minutes=14)
+MAX_RETRIES = 3
+BACKOFF = (2.0, 4.0, 8.0)
+ID_PATTERN = re.compile(r"^[0-9a-f]{24}$")
+METER_TYPES = ("electricity", "heating", "cold_water", "hot_water")
+
+
+def is_valid_id(value: str) -> bool:
+    """Climkit ids are 24-hex MongoDB ObjectIds; nothing else goes into a URL path."""
+    return ID_PATTERN.fullmatch(value) is not None
+
+
+class Pacer:
+    """At most one request start per `interval` seconds, one at a time, for every client."""
+
+    def __init__(
+        self,
+        interval: float = 1.1,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        """A shared gate; `clock` and `sleep` are replaceable for tests."""
+        self.interval = interval
+        self.clock = clock
+        self.sleep = sleep
+        self._lock = asyncio.Lock()
+        self._last: float | None = None
+
+    async def __aenter__(self) -> None:
+        """Wait for the lock and for the interval since the previous request."""
+        await self._lock.acquire()
+        try:
+            if self._last is not None:
+                wait = self._last + self.interval - self.clock()
+                if wait > 0:
+                    await self.sleep(wait)
+            self._last = self.clock()
+        except BaseException:
+            self._lock.release()
+            raise
+
+    async def __aexit__(self, *exc: object) -> None:
+        """Let the next request in."""
+        self._lock.release()
+
+    async def wait(self, seconds: float) -> None:
+        """Back-off sleep through the same clock."""
+        await self.sleep(seconds)
+
+
+@dataclass(frozen=True, slots=True)
+class SiteInfo:
+    """What `installation_infos` says about a site."""
+
+    id: str
+    name: str
+    timezone: str
+    creation: datetime | None
+    address: str | None
+    site_ref: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class MeterInfo:
+    """One meter of `meter_info`, leniently parsed."""
+
+    id: str
+    type: str
+    prim_ad: int | None
+    name: str | None
+    mode: str | None
+    is_rule_meter: bool
+    virtual: bool
+
+    @property
+    def role(self) -> str:
+        """consumption, production, introduction or battery (from mode, else the address)."""
+        if self.mode:
+            return self.mode
+        if self.prim_ad == 10:
+            return "introduction"
+        if self.prim_ad is not None and self.prim_ad >= 100:
+            return "production"
+        return "consumption"
+
+
+def utc_naive(moment: datetime) -> str:
+    """Request times: naive UTC strings (the API reads them as UTC; never add an offset)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+class ClimkitClient:
+    """One Climkit account."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        username: str,
+        password: str,
+        *,
+        pacer: Pacer,
+        user_agent: str,
+        base_url: str = DEFAULT_BASE_URL,
+        timeout: float = DEFAULT_TIMEOUT,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        """Nothing is sent until the first request."""
+        self._session = session
+        self._username = username
+        self._password = password
+        self._pacer = pacer
+        self._user_agent = user_agent
+        self._base_url = base_url.rstrip("/")
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._now = now
+        self._token: str | None = None
+        self._valid_until: datetime | None = None
+        self._auth_lock = asyncio.Lock()
+        self.auth_count = 0
+
+    def __repr__(self) -> str:
+        """Never show credentials."""
+        return f"ClimkitClient(base_url={self._base_url!r})"
+
+    # ---- auth --------------------------------------------------------------------------
+
+    async def authenticate(self) -> None:
+        """POST /auth; keeps the JWT and its expiry (valid_until, else exp, else 14 min)."""
+        async with self._auth_lock:
+            body = await self._send(
+                "POST",
+                "/auth",
+                {"username": self._username, "password": self._password},
+                auth=False,
+            )
+            token = body.get("access_token") if isinstance(body, dict) else None
+            if not isinstance(token, str) or not token:
+                raise AuthError("Climkit did not return an access token")
+            self._token = token
+            self._valid_until = _expiry(body, token) or self._now() + DEFAULT_TOKEN_LIFETIME
+            self.auth_count += 1
+
+    async def _ensure_token(self) -> None:
+        if (
+            self._token is None
+            or self._valid_until is None
+            or self._now() >= self._valid_until - TOKEN_MARGIN
+        ):
+            await self.authenticate()
+
+    # ---- endpoints ---------------------------------------------------------------------
+
+    async def all_installations(self) -> list[str]:
+        """Site ids: the API returned strings (2022) and may return objects."""
+        body = await self._request("GET", "/all_installations")
+        if not isinstance(body, list):
+            raise InvalidResponseError("all_installations is not a list")
+        ids: list[str] = []
+        for item in body:
+            site = _object_id(item)
+            if site is None:
+                raise InvalidResponseError("all_installations holds an item without an id")
+            if is_valid_id(site):
+                ids.append(site)
+        return ids
+
+    async def installation_infos(self, site_id: str) -> SiteInfo:
+        """Name, address, time zone and creation date of a site."""
+        body = await self._request("GET", f"/installation_infos/{_checked(site_id)}")
+        if not isinstance(body, dict):
+            raise InvalidResponseError("installation_infos is not an object")
+        return SiteInfo(
+            id=site_id,
+            name=str(body.get("name") or body.get("site_ref") or site_id),
+            timezone=str(body.get("timezone") or "Europe/Zurich"),
+            creation=_parse_creation(body.get("creation_date")),
+            address=_address(body.get("address")),
+            site_ref=None if body.get("site_ref") is None else str(body["site_ref"]),
+        )
+
+    async def meter_info(self, site_id: str) -> list[MeterInfo]:
+        """The site's meters (schema changed over time: parse leniently)."""
+        body = await self._request("GET", f"/meter_info/{_checked(site_id)}")
+        if not isinstance(body, list):
+            raise InvalidResponseError("meter_info is not a list")
+        meters: list[MeterInfo] = []
+        for item in body:
+            if not isinstance(item, dict):
+                raise InvalidResponseError("meter_info holds an item that is not an object")
+            meter_id = _object_id(item)
+            if meter_id is None or not is_valid_id(meter_id):
+                continue
+            meters.append(
+                MeterInfo(
+                    id=meter_id,
+                    type=str(item.get("type") or "electricity"),
+                    prim_ad=_int(item.get("prim_ad")),
+                    name=None if item.get("name") is None else str(item["name"]),
+                    mode=None if item.get("mode") is None else str(item["mode"]),
+                    is_rule_meter=bool(item.get("is_rule_meter", False)),
+                    virtual=bool(item.get("virtual", False)),
+                )
+            )
+        return meters
+
+    async def site_data(
+        self,
+        site_id: str,
+        meter_type: str,
+        start: datetime,
+        end: datetime | None,
+        frequency: str = "15T",
+    ) -> list[dict[str, Any]]:
+        """Rows of `site_data` (15T rows are stamped at the END of their interval)."""
+        if meter_type not in METER_TYPES:
+            raise ValueError(f"Unknown meter type {meter_type!r}")
+        body: dict[str, Any] = {"t_s": utc_naive(start), "sampling_frequency": frequency}
+        body["t_e"] = None if end is None else utc_naive(end)
+        rows = await self._request("POST", f"/site_data/{_checked(site_id)}/{meter_type}", body)
+        return _rows(rows)
+
+    async def meter_data(
+        self, site_id: str, meter_id: str, start: datetime, end: datetime | None
+    ) -> list[dict[str, Any]]:
+        """Rows of one meter (`ext`, `self`, `total`; producers only `total`)."""
+        body = {
+            "t_s": utc_naive(start),
+            "t_e": None if end is None else utc_naive(end),
+            "sampling_frequency": "15T",
+        }
+        rows = await self._request(
+            "POST", f"/meter_data/{_checked(site_id)}/{_checked(meter_id)}", body
+        )
+        return _rows(rows)
+
+    # ---- transport ---------------------------------------------------------------------
+
+    async def _request(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        await self._ensure_token()
+        try:
+            return await self._send(method, path, body, auth=True)
+        except AuthError:
+            await self.authenticate()  # once: the token may have been revoked early
+            return await self._send(method, path, body, auth=True)
+
+    async def _send(
+        self, method: str, path: str, body: dict[str, Any] | None, *, auth: bool
+    ) -> Any:
+        last: ProviderError | None = None
+        for attempt in range(MAX_RETRIES + 1):
+            try:
+                return await self._once(method, path, body, auth=auth)
+            except (QuotaError, UpstreamError) as err:
+                last = err
+                if attempt == MAX_RETRIES:
+                    break
+                delay = BACKOFF[min(attempt, len(BACKOFF) - 1)]
+                if isinstance(err, QuotaError) and err.retry_at is not None:
+                    delay = max(delay, (err.retry_at - self._now()).total_seconds())
+                await self._pacer.wait(delay)
+        assert last is not None
+        raise last
+
+    async def _once(
+        self, method: str, path: str, body: dict[str, Any] | None, *, auth: bool
+    ) -> Any:
+        headers = {
+            "User-Agent": self._user_agent,
+            "Accept": "application/json",
+            "Content-Type": "application/json",
+        }
+        if auth:
+            headers["Authorization"] = f"Bearer {self._token}"
+        async with self._pacer:
+            try:
+                async with self._session.request(
+                    method,
+                    f"{self._base_url}{path}",
+                    data=None if body is None else json.dumps(body),
+                    headers=headers,
+                    timeout=self._timeout,
+                ) as response:
+                    status = response.status
+                    retry_after = response.headers.get("Retry-After")
+                    text = await response.text(errors="replace")
+            except TimeoutError as err:
+                raise ProviderConnectionError("Climkit did not answer in time") from err
+            except aiohttp.ClientError as err:
+                raise ProviderConnectionError(
+                    f"Climkit could not be reached ({type(err).__name__})"
+                ) from err
+        return _decode(status, text, retry_after, self._now(), path)
+
+
+def _decode(status: int, text: str, retry_after: str | None, now: datetime, path: str) -> Any:
+    message = _message(text)
+    if status == 200:
+        try:
+            return json.loads(text)
+        except ValueError as err:
+            raise InvalidResponseError("Climkit answered 200 with a body that is not JSON") from err
+    if status in (401, 403, 422) and path == "/auth":
+        raise AuthError(f"Climkit refused the credentials ({status})", status=status)
+    if status in (401, 422):
+        raise AuthError(f"Climkit refused the token ({status}: {message})", status=status)
+    if status == 429:
+        seconds = _float(retry_after)
+        retry_at = None if seconds is None else now + timedelta(seconds=seconds)
+        raise QuotaError("Climkit rate limit reached", status=status, retry_at=retry_at)
+    if status in (403, 404):
+        raise NoDataError(f"Climkit does not know this site or meter ({status})", status=status)
+    if status == 400:
+        raise RequestError(f"Climkit refused the request ({message})", status=status)
+    if status >= 500:
+        raise UpstreamError(f"Climkit failed ({status})", status=status)
+    raise UpstreamError(f"Unexpected answer {status} from Climkit", status=status)
+
+
+def _message(text: str) -> str:
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return "non-JSON body"
+    if isinstance(body, dict) and isinstance(body.get("msg"), str):
+        return str(body["msg"])[:120]
+    return "JSON body"
+
+
+def _rows(body: Any) -> list[dict[str, Any]]:
+    if not isinstance(body, list) or not all(isinstance(r, dict) for r in body):
+        raise InvalidResponseError("Climkit data is not a list of rows")
+    return body
+
+
+def _checked(identifier: str) -> str:
+    if not is_valid_id(identifier):
+        raise ValueError("A Climkit id must be 24 hexadecimal characters")
+    return identifier
+
+
+def _object_id(item: Any) -> str | None:
+    if isinstance(item, str):
+        return item
+    if isinstance(item, dict):
+        for key in ("$oid", "_id", "id", "site_id"):
+            value = item.get(key)
+            if value is not None:
+                return _object_id(value)
+    return None
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        return None
+
+
+def _float(value: Any) -> float | None:
+    try:
+        return float(value)
+    except TypeError, ValueError:
+        return None
+
+
+def _parse_creation(value: Any) -> datetime | None:
+    if isinstance(value, dict) and "$date" in value:
+        value = value["$date"]
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value / 1000 if value > 1e11 else value, UTC)
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return None
+
+
+def _address(value: Any) -> str | None:
+    if not isinstance(value, dict):
+        return None
+    street = " ".join(
+        str(value[k]) for k in ("street_name", "street_number") if value.get(k) not in (None, "")
+    )
+    city = " ".join(
+        str(value[k])
+        for k in ("postal_code", "city_ref", "city", "city_name")
+        if value.get(k) not in (None, "")
+    )
+    joined = ", ".join(part for part in (street, city) if part)
+    return joined or None
+
+
+def _expiry(body: dict[str, Any], token: str) -> datetime | None:
+    raw = body.get("valid_until")
+    if isinstance(raw, dict):
+        raw = raw.get("$date")
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        return datetime.fromtimestamp(raw / 1000 if raw > 1e11 else raw, UTC)
+    if isinstance(raw, str):
+        try:
+            parsed = datetime.fromisoformat(raw)
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        except ValueError:
+            pass
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
+        exp = payload.get("exp") if isinstance(payload, dict) else None
+    except IndexError, ValueError, binascii.Error, UnicodeDecodeError:
+        return None
+    if isinstance(exp, int | float) and not isinstance(exp, bool):
+        return datetime.fromtimestamp(exp, UTC)
+    return None

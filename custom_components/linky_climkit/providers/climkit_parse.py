@@ -1,0 +1,163 @@
+"""Turn Climkit `site_data` rows into neutral intervals per (site or meter, channel).
+
+15T rows carry kWh (m³ for water) per quarter-hour, stamped at the END of the interval, in
+site-local time with an offset. Negative production (inverter standby at night) is clamped to
+0 and counted; self-consumption follows, so grid import = consumption − self-consumption.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from .climkit import MeterInfo
+from .errors import InvalidResponseError
+from .model import Channel, Interval
+
+QUARTER = timedelta(minutes=15)
+SNAP = 1e-9
+WATER_TYPES = ("cold_water", "hot_water")
+
+type Owner = str
+
+
+@dataclass(slots=True)
+class ParsedRows:
+    """Intervals per (owner, channel); owner is the site id or a meter id."""
+
+    intervals: dict[tuple[Owner, Channel], list[Interval]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    clamped: int = 0
+    missing: int = 0
+    storage_seen: bool = False
+    last_end: datetime | None = None
+
+
+def exposed_meters(meters: Iterable[MeterInfo]) -> list[MeterInfo]:
+    """Meters that get their own statistics: not rule meters, not the grid introduction."""
+    return [m for m in meters if not m.is_rule_meter and m.role in ("consumption", "production")]
+
+
+def channel_of_type(meter_type: str) -> Channel:
+    """The statistic channel of a non-electric meter type."""
+    return Channel.WATER if meter_type in WATER_TYPES else Channel.HEAT
+
+
+def parse_timestamp(raw: Any, tz: ZoneInfo) -> datetime:
+    """`"2022-05-05 17:00:00+02:00"`; naive strings are site-local; numbers are epoch (s or ms)."""
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        return datetime.fromtimestamp(raw / 1000 if raw > 1e11 else raw, UTC)
+    if not isinstance(raw, str):
+        raise InvalidResponseError("A row has no timestamp")
+    try:
+        parsed = datetime.fromisoformat(raw)
+    except ValueError as err:
+        raise InvalidResponseError("A row timestamp cannot be read") from err
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)).astimezone(UTC)
+
+
+def _number(row: dict[str, Any], key: str) -> float | None:
+    value = row.get(key)
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            return None
+    if not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return 0.0 if abs(value) < SNAP else float(value)
+
+
+def parse_site_rows(
+    rows: Sequence[dict[str, Any]],
+    *,
+    site_id: str,
+    meter_type: str,
+    meters: Sequence[MeterInfo],
+    tz: ZoneInfo,
+) -> ParsedRows:
+    """15T rows of one meter type → intervals; rows with missing values are skipped."""
+    parsed = ParsedRows()
+    exposed = [m for m in exposed_meters(meters) if m.type == meter_type]
+    seen: set[datetime] = set()
+    for row in rows:
+        end = parse_timestamp(row.get("timestamp"), tz)
+        if end in seen:
+            continue
+        seen.add(end)
+        start = end - QUARTER
+        values = (
+            _electricity(row, site_id, exposed, parsed)
+            if meter_type == "electricity"
+            else _other(row, meter_type, exposed)
+        )
+        if values is None:
+            parsed.missing += 1
+            continue
+        for key, value in values.items():
+            parsed.intervals[key].append(Interval(start, end, value))
+        if parsed.last_end is None or end > parsed.last_end:
+            parsed.last_end = end
+    return parsed
+
+
+def _electricity(
+    row: dict[str, Any], site_id: str, meters: Sequence[MeterInfo], parsed: ParsedRows
+) -> dict[tuple[Owner, Channel], float] | None:
+    conso = _number(row, "conso_total")
+    prod = _number(row, "prod_total")
+    own = _number(row, "self")
+    if conso is None or prod is None or own is None:
+        return None
+    if prod < 0:
+        parsed.clamped += 1
+    production = max(prod, 0.0)
+    consumption = max(conso, 0.0)
+    self_consumption = min(max(own, 0.0), production, consumption)
+    values: dict[tuple[Owner, Channel], float] = {
+        (site_id, Channel.CONSUMPTION): consumption,
+        (site_id, Channel.PRODUCTION): production,
+        (site_id, Channel.SELF_CONSUMPTION): self_consumption,
+        (site_id, Channel.GRID_IMPORT): consumption - self_consumption,
+        (site_id, Channel.GRID_EXPORT): production - self_consumption,
+    }
+    charge = _number(row, "storage_charging_total") or 0.0
+    discharge = _number(row, "storage_discharging_total") or 0.0
+    if charge or discharge:
+        parsed.storage_seen = True
+    values[(site_id, Channel.BATTERY_CHARGE)] = max(charge, 0.0)
+    values[(site_id, Channel.BATTERY_DISCHARGE)] = max(discharge, 0.0)
+    for meter in meters:
+        total = _number(row, f"total_{meter.id}")
+        if total is None:
+            continue  # a meter added or removed during the window: leave its hour incomplete
+        if meter.role == "production":
+            values[(meter.id, Channel.PRODUCTION)] = max(total, 0.0)
+            continue
+        mine = max(_number(row, f"self_{meter.id}") or 0.0, 0.0)
+        total = max(total, 0.0)
+        mine = min(mine, total)
+        values[(meter.id, Channel.CONSUMPTION)] = total
+        values[(meter.id, Channel.SELF_CONSUMPTION)] = mine
+        values[(meter.id, Channel.GRID_IMPORT)] = total - mine
+    return values
+
+
+def _other(
+    row: dict[str, Any], meter_type: str, meters: Sequence[MeterInfo]
+) -> dict[tuple[Owner, Channel], float] | None:
+    channel = channel_of_type(meter_type)
+    values: dict[tuple[Owner, Channel], float] = {}
+    for meter in meters:
+        total = _number(row, f"total_{meter.id}")
+        if total is not None:
+            values[(meter.id, channel)] = max(total, 0.0)
+    return values or None
