@@ -1,17 +1,16 @@
-"""Config flow: choose a provider, then a Conso API token and its PRMs (one entry per PRM)."""
+"""Config flow: choose a provider, then a Conso API token and its PRMs, or Climkit
+credentials and their sites. One entry per PRM or site."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
-from datetime import timedelta
 from typing import Any
 
 import probatio as vol
-from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
+from homeassistant.config_entries import ConfigEntry, ConfigFlow, ConfigFlowResult
 from homeassistant.data_entry_flow import section
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
+    SelectOptionDict,
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
@@ -19,40 +18,35 @@ from homeassistant.helpers.selector import (
     TextSelectorConfig,
     TextSelectorType,
 )
-from homeassistant.util import dt as dt_util
 
-from .budget import Priority
-from .budget_store import BudgetRefused, async_get_budget
 from .const import (
     CONF_API_URL,
+    CONF_PASSWORD,
     CONF_PRM,
     CONF_PROVIDER,
+    CONF_SITE_ID,
     CONF_SYNC_OFFSET,
     CONF_TOKEN,
+    CONF_USERNAME,
     DOMAIN,
+    PROVIDER_CLIMKIT,
     PROVIDER_LINKY,
-    USER_AGENT,
 )
-from .providers.conso_api import DEFAULT_BASE_URL, ConsoApiClient, ConsoApiType
-from .providers.errors import (
-    AuthError,
-    BlockedError,
-    HistoryLimitError,
-    NoDataError,
-    NotAuthorisedError,
-    ProviderConnectionError,
-    ProviderError,
-    QuotaError,
-)
-from .providers.token import TokenInfo, decode_token, is_valid_prm
+from .flow_checks import check_prm, check_token, climkit_sites
+from .providers import climkit, conso_api
+from .providers.token import TokenInfo, is_valid_prm
 from .schedule import new_offset
 
-_LOGGER = logging.getLogger(__name__)
-
-SOURCE_ADDITIONAL_PRM = "additional_prm"
+SOURCE_ADDITIONAL = "additional"
 SECTION_ADVANCED = "advanced"
+CONF_SITES = "sites"
 PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
+USERNAME = TextSelector(TextSelectorConfig(type=TextSelectorType.TEXT, autocomplete="username"))
 URL = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
+DEFAULT_URLS = {
+    PROVIDER_LINKY: conso_api.DEFAULT_BASE_URL,
+    PROVIDER_CLIMKIT: climkit.DEFAULT_BASE_URL,
+}
 
 
 def _api_url(user_input: Mapping[str, Any], default: str) -> str:
@@ -61,59 +55,91 @@ def _api_url(user_input: Mapping[str, Any], default: str) -> str:
     return str(advanced.get(CONF_API_URL) or default).rstrip("/")
 
 
-def _token_errors(token: str) -> tuple[TokenInfo | None, str | None]:
-    """Read the token locally; the error key when it cannot be used."""
-    try:
-        info = decode_token(token)
-    except AuthError:
-        return None, "invalid_token"
-    if info.expires_at is not None and info.expires_at <= dt_util.utcnow():
-        return None, "token_expired"
-    return info, None
+def _advanced(api_url: str) -> dict[Any, Any]:
+    schema = vol.Schema({vol.Optional(CONF_API_URL, default=api_url): URL})
+    return {vol.Optional(SECTION_ADVANCED): section(schema, {"collapsed": True})}
+
+
+def _multi_select(options: list[SelectOptionDict]) -> SelectSelector:
+    return SelectSelector(
+        SelectSelectorConfig(options=options, multiple=True, mode=SelectSelectorMode.LIST)
+    )
 
 
 class LinkyClimkitConfigFlow(ConfigFlow, domain=DOMAIN):
-    """Linky (Conso API) now; the menu is ready for Climkit."""
+    """Linky (Conso API) or Climkit."""
 
     VERSION = 1
 
     def __init__(self) -> None:
         """Start with nothing entered."""
-        self._token = ""
-        self._api_url = DEFAULT_BASE_URL
+        self._data: dict[str, Any] = {}
         self._info: TokenInfo | None = None
+        self._sites: dict[str, str] = {}
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Choose the provider."""
-        return self.async_show_menu(step_id="user", menu_options=["linky"])
+        return self.async_show_menu(step_id="user", menu_options=["linky", "climkit"])
 
-    def _token_schema(self, api_url: str) -> vol.Schema:
-        advanced = vol.Schema({vol.Optional(CONF_API_URL, default=api_url): URL})
-        return vol.Schema(
-            {
-                vol.Required(CONF_TOKEN): PASSWORD,
-                vol.Optional(SECTION_ADVANCED): section(advanced, {"collapsed": True}),
+    # ---- shared ------------------------------------------------------------------------
+
+    async def async_step_additional(self, data: dict[str, Any]) -> ConfigFlowResult:
+        """Create the entry of another PRM or site chosen in the same flow (already checked)."""
+        unique_id = data.get(CONF_PRM) or data[CONF_SITE_ID]
+        title = data.pop("title")
+        await self.async_set_unique_id(unique_id)
+        self._abort_if_unique_id_configured()
+        return self.async_create_entry(title=title, data=data)
+
+    async def _create_entries(
+        self, chosen: list[str], key: str, titles: Mapping[str, str]
+    ) -> ConfigFlowResult:
+        for other in chosen[1:]:
+            data = {
+                **self._data,
+                key: other,
+                CONF_SYNC_OFFSET: new_offset(),
+                "title": titles[other],
             }
+            self.hass.async_create_task(
+                self.hass.config_entries.flow.async_init(
+                    DOMAIN, context={"source": SOURCE_ADDITIONAL}, data=data
+                )
+            )
+        await self.async_set_unique_id(chosen[0])
+        self._abort_if_unique_id_configured()
+        return self.async_create_entry(
+            title=titles[chosen[0]],
+            data={**self._data, key: chosen[0], CONF_SYNC_OFFSET: new_offset()},
         )
+
+    def _available(self, ids: list[str]) -> list[str]:
+        configured = {e.unique_id for e in self._async_current_entries(include_ignore=False)}
+        return [i for i in ids if i not in configured]
+
+    # ---- Linky -------------------------------------------------------------------------
 
     async def async_step_linky(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask for the Conso API token."""
         errors: dict[str, str] = {}
+        api_url = conso_api.DEFAULT_BASE_URL
         if user_input is not None:
-            self._api_url = _api_url(user_input, DEFAULT_BASE_URL)
-            info, error = _token_errors(user_input[CONF_TOKEN])
+            api_url = _api_url(user_input, api_url)
+            info, error = check_token(user_input[CONF_TOKEN])
+            if info is not None and not any(is_valid_prm(p) for p in info.prms):
+                error = "invalid_prm"
             if error is None and info is not None:
-                valid = [p for p in info.prms if is_valid_prm(p)]
-                if not valid:
-                    error = "invalid_prm"
-                else:
-                    self._token = user_input[CONF_TOKEN].strip()
-                    self._info = info
-                    return await self.async_step_prms()
+                self._info = info
+                self._data = {
+                    CONF_PROVIDER: PROVIDER_LINKY,
+                    CONF_TOKEN: user_input[CONF_TOKEN].strip(),
+                    CONF_API_URL: api_url,
+                }
+                return await self.async_step_prms()
             errors["base"] = error or "invalid_token"
         return self.async_show_form(
             step_id="linky",
-            data_schema=self._token_schema(self._api_url),
+            data_schema=vol.Schema({vol.Required(CONF_TOKEN): PASSWORD, **_advanced(api_url)}),
             errors=errors,
             description_placeholders={"token_url": "https://conso.boris.sh"},
         )
@@ -121,8 +147,7 @@ class LinkyClimkitConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_prms(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Choose the PRMs listed in the token; one validation call each."""
         assert self._info is not None
-        configured = {e.unique_id for e in self._async_current_entries(include_ignore=False)}
-        available = [p for p in self._info.prms if is_valid_prm(p) and p not in configured]
+        available = self._available([p for p in self._info.prms if is_valid_prm(p)])
         if not available:
             return self.async_abort(reason="already_configured")
         errors: dict[str, str] = {}
@@ -132,145 +157,156 @@ class LinkyClimkitConfigFlow(ConfigFlow, domain=DOMAIN):
             if not chosen:
                 errors["base"] = "no_prm_selected"
             for prm in chosen:
-                error = await self._validate(prm)
+                error = await check_prm(
+                    self.hass, prm, self._data[CONF_TOKEN], self._data[CONF_API_URL]
+                )
                 if error is not None:
-                    errors["base"] = error
-                    placeholders["prm"] = prm
+                    errors["base"], placeholders["prm"] = error, prm
                     break
             if not errors:
-                for prm in chosen[1:]:
-                    self.hass.async_create_task(
-                        self.hass.config_entries.flow.async_init(
-                            DOMAIN,
-                            context={"source": SOURCE_ADDITIONAL_PRM},
-                            data=self._entry_data(prm),
-                        )
-                    )
-                return await self._create(chosen[0])
-        schema = vol.Schema(
-            {
-                vol.Required(CONF_PRM, default=available): SelectSelector(
-                    SelectSelectorConfig(
-                        options=available, multiple=True, mode=SelectSelectorMode.LIST
-                    )
+                return await self._create_entries(
+                    chosen, CONF_PRM, {p: f"Linky {p}" for p in chosen}
                 )
-            }
-        )
+        options = [SelectOptionDict(value=p, label=p) for p in available]
         return self.async_show_form(
-            step_id="prms", data_schema=schema, errors=errors, description_placeholders=placeholders
+            step_id="prms",
+            data_schema=vol.Schema(
+                {vol.Required(CONF_PRM, default=available): _multi_select(options)}
+            ),
+            errors=errors,
+            description_placeholders=placeholders,
         )
 
-    async def async_step_additional_prm(self, data: dict[str, Any]) -> ConfigFlowResult:
-        """Create the entry of another PRM chosen in the same flow (already validated)."""
-        await self.async_set_unique_id(data[CONF_PRM])
-        self._abort_if_unique_id_configured()
-        return self.async_create_entry(title=f"Linky {data[CONF_PRM]}", data=data)
+    # ---- Climkit -----------------------------------------------------------------------
 
-    def _entry_data(self, prm: str) -> dict[str, Any]:
-        return {
-            CONF_PROVIDER: PROVIDER_LINKY,
-            CONF_TOKEN: self._token,
-            CONF_PRM: prm,
-            CONF_API_URL: self._api_url,
-            CONF_SYNC_OFFSET: new_offset(),
-        }
-
-    async def _create(self, prm: str) -> ConfigFlowResult:
-        await self.async_set_unique_id(prm)
-        self._abort_if_unique_id_configured()
-        return self.async_create_entry(title=f"Linky {prm}", data=self._entry_data(prm))
-
-    async def _validate(self, prm: str, token: str | None = None) -> str | None:
-        """One budgeted call to check the token can read this PRM."""
-        client = ConsoApiClient(
-            async_get_clientsession(self.hass),
-            token or self._token,
-            base_url=self._api_url,
-            user_agent=USER_AGENT,
+    async def async_step_climkit(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the Climkit API credentials."""
+        errors: dict[str, str] = {}
+        api_url = climkit.DEFAULT_BASE_URL
+        if user_input is not None:
+            api_url = _api_url(user_input, api_url)
+            data = {
+                CONF_PROVIDER: PROVIDER_CLIMKIT,
+                CONF_USERNAME: user_input[CONF_USERNAME].strip(),
+                CONF_PASSWORD: user_input[CONF_PASSWORD],
+                CONF_API_URL: api_url,
+            }
+            sites, error = await climkit_sites(self.hass, data)
+            if error is None:
+                self._data, self._sites = data, sites
+                return await self.async_step_sites()
+            errors["base"] = error
+        return self.async_show_form(
+            step_id="climkit",
+            data_schema=vol.Schema(
+                {
+                    vol.Required(CONF_USERNAME): USERNAME,
+                    vol.Required(CONF_PASSWORD): PASSWORD,
+                    **_advanced(api_url),
+                }
+            ),
+            errors=errors,
         )
-        today = dt_util.now().date()
-        budget = await async_get_budget(self.hass)
-        try:
-            await budget.async_spend(Priority.DAILY)
-            await client.fetch(
-                ConsoApiType.DAILY_CONSUMPTION, prm, today - timedelta(days=7), today
-            )
-        except BudgetRefused:
-            return "budget_exhausted"
-        except NoDataError, HistoryLimitError:
-            return None  # the PRM is readable; the data just is not there yet
-        except AuthError:
-            return "invalid_auth"
-        except NotAuthorisedError:
-            return "not_authorised"
-        except BlockedError:
-            return "blocked"
-        except QuotaError:
-            return "quota"
-        except ProviderConnectionError:
-            return "cannot_connect"
-        except ProviderError as err:
-            _LOGGER.debug("Validation of a PRM failed: %s", err)
-            return "service_error"
-        return None
+
+    async def async_step_sites(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Choose the sites (names from installation_infos)."""
+        available = self._available(list(self._sites))
+        if not available:
+            return self.async_abort(reason="already_configured")
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            chosen = [s for s in user_input[CONF_SITES] if s in available]
+            if chosen:
+                titles = {s: f"Climkit {self._sites[s]}" for s in chosen}
+                return await self._create_entries(chosen, CONF_SITE_ID, titles)
+            errors["base"] = "no_site_selected"
+        options = [SelectOptionDict(value=s, label=self._sites[s]) for s in available]
+        return self.async_show_form(
+            step_id="sites",
+            data_schema=vol.Schema(
+                {vol.Required(CONF_SITES, default=available): _multi_select(options)}
+            ),
+            errors=errors,
+        )
 
     # ---- reauth and reconfigure -------------------------------------------------------
 
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
-        """Conso API answered 401: ask for a new token."""
-        self._api_url = entry_data.get(CONF_API_URL) or DEFAULT_BASE_URL
+        """The provider refused the credentials: ask for new ones."""
         return await self.async_step_reauth_confirm()
 
     async def async_step_reauth_confirm(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Check the new token reads the entry's PRM, then reload."""
+        """Check the new token or password, then reload."""
         entry = self._get_reauth_entry()
         errors: dict[str, str] = {}
         if user_input is not None:
-            error = await self._check_new_token(entry.data[CONF_PRM], user_input[CONF_TOKEN])
+            updates, error = await self._check_update(entry, user_input)
             if error is None:
-                return self.async_update_reload_and_abort(
-                    entry, data_updates={CONF_TOKEN: user_input[CONF_TOKEN].strip()}
-                )
+                return self.async_update_reload_and_abort(entry, data_updates=updates)
             errors["base"] = error
         return self.async_show_form(
             step_id="reauth_confirm",
-            data_schema=vol.Schema({vol.Required(CONF_TOKEN): PASSWORD}),
+            data_schema=self._credentials_schema(entry, advanced=False),
             errors=errors,
-            description_placeholders={"prm": entry.data[CONF_PRM]},
+            description_placeholders={"name": entry.title},
         )
 
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Change the token or the API URL of an entry."""
+        """Change the credentials or the API URL of an entry."""
         entry = self._get_reconfigure_entry()
         errors: dict[str, str] = {}
         if user_input is not None:
-            self._api_url = _api_url(user_input, entry.data.get(CONF_API_URL) or DEFAULT_BASE_URL)
-            error = await self._check_new_token(entry.data[CONF_PRM], user_input[CONF_TOKEN])
+            updates, error = await self._check_update(entry, user_input)
             if error is None:
-                return self.async_update_reload_and_abort(
-                    entry,
-                    data_updates={
-                        CONF_TOKEN: user_input[CONF_TOKEN].strip(),
-                        CONF_API_URL: self._api_url,
-                    },
-                )
+                return self.async_update_reload_and_abort(entry, data_updates=updates)
             errors["base"] = error
-        self._api_url = entry.data.get(CONF_API_URL) or DEFAULT_BASE_URL
         return self.async_show_form(
             step_id="reconfigure",
-            data_schema=self._token_schema(self._api_url),
+            data_schema=self._credentials_schema(entry, advanced=True),
             errors=errors,
-            description_placeholders={"prm": entry.data[CONF_PRM]},
+            description_placeholders={"name": entry.title},
         )
 
-    async def _check_new_token(self, prm: str, token: str) -> str | None:
-        info, error = _token_errors(token)
-        if error is not None or info is None:
-            return error or "invalid_token"
-        if prm not in info.prms:
-            return "prm_not_in_token"
-        return await self._validate(prm, token.strip())
+    @staticmethod
+    def _credentials_schema(entry: ConfigEntry, *, advanced: bool) -> vol.Schema:
+        provider = entry.data.get(CONF_PROVIDER, PROVIDER_LINKY)
+        fields: dict[Any, Any]
+        if provider == PROVIDER_CLIMKIT:
+            fields = {
+                vol.Required(CONF_USERNAME, default=entry.data[CONF_USERNAME]): USERNAME,
+                vol.Required(CONF_PASSWORD): PASSWORD,
+            }
+        else:
+            fields = {vol.Required(CONF_TOKEN): PASSWORD}
+        if advanced:
+            fields.update(_advanced(entry.data.get(CONF_API_URL) or DEFAULT_URLS[provider]))
+        return vol.Schema(fields)
+
+    async def _check_update(
+        self, entry: ConfigEntry, user_input: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], str | None]:
+        provider = entry.data.get(CONF_PROVIDER, PROVIDER_LINKY)
+        api_url = _api_url(user_input, entry.data.get(CONF_API_URL) or DEFAULT_URLS[provider])
+        if provider == PROVIDER_CLIMKIT:
+            updates = {
+                CONF_USERNAME: user_input[CONF_USERNAME].strip(),
+                CONF_PASSWORD: user_input[CONF_PASSWORD],
+                CONF_API_URL: api_url,
+            }
+            sites, error = await climkit_sites(self.hass, updates)
+            if error is None and entry.data[CONF_SITE_ID] not in sites:
+                error = "site_not_found"
+            return updates, error
+        token = user_input[CONF_TOKEN].strip()
+        info, error = check_token(token)
+        if info is not None and entry.data[CONF_PRM] not in info.prms:
+            error = "prm_not_in_token"
+        if error is None:
+            error = await check_prm(self.hass, entry.data[CONF_PRM], token, api_url)
+        return {CONF_TOKEN: token, CONF_API_URL: api_url}, error

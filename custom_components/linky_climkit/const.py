@@ -25,3 +25,7 @@ EVENT_DATA_IMPORTED: Final = f"{DOMAIN}_data_imported"
 
 LINKY_TZ: Final = "Europe/Paris"
 LINKY_CURRENCY: Final = "EUR"
+
+CONF_SITE_ID: Final = "site_id"
+CONF_USERNAME: Final = "username"
+CONF_PASSWORD: Final = "password"

@@ -128,7 +128,7 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
     def __init__(
         self,
         hass: HomeAssistant,
-        entry: LinkyConfigEntry,
+        entry: ConfigEntry,
         client: ConsoApiClient,
         budget: BudgetManager,
         token: str,

@@ -154,6 +154,7 @@ class ClimkitClient:
         self._valid_until: datetime | None = None
         self._auth_lock = asyncio.Lock()
         self.auth_count = 0
+        self.request_count = 0
 
     def __repr__(self) -> str:
         """Never show credentials."""
@@ -309,6 +310,7 @@ class ClimkitClient:
         if auth:
             headers["Authorization"] = f"Bearer {self._token}"
         async with self._pacer:
+            self.request_count += 1
             try:
                 async with self._session.request(
                     method,

@@ -1,0 +1,44 @@
+"""Build the provider clients from an entry's data, with Home Assistant's shared session."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+
+from .const import CONF_API_URL, CONF_PASSWORD, CONF_TOKEN, CONF_USERNAME, DOMAIN, USER_AGENT
+from .providers import climkit, conso_api
+
+PACER_KEY = f"{DOMAIN}_climkit_pacer"
+
+
+def climkit_pacer(hass: HomeAssistant) -> climkit.Pacer:
+    """The one pacer every Climkit request of this Home Assistant goes through."""
+    pacer: climkit.Pacer | None = hass.data.get(PACER_KEY)
+    if pacer is None:
+        pacer = hass.data[PACER_KEY] = climkit.Pacer()
+    return pacer
+
+
+def conso_api_client(hass: HomeAssistant, data: Mapping[str, Any]) -> conso_api.ConsoApiClient:
+    """A Conso API client for a Linky entry's token and URL."""
+    return conso_api.ConsoApiClient(
+        async_get_clientsession(hass),
+        data[CONF_TOKEN],
+        base_url=data.get(CONF_API_URL) or conso_api.DEFAULT_BASE_URL,
+        user_agent=USER_AGENT,
+    )
+
+
+def climkit_client(hass: HomeAssistant, data: Mapping[str, Any]) -> climkit.ClimkitClient:
+    """A Climkit client for an entry's credentials and URL."""
+    return climkit.ClimkitClient(
+        async_get_clientsession(hass),
+        data[CONF_USERNAME],
+        data[CONF_PASSWORD],
+        pacer=climkit_pacer(hass),
+        user_agent=USER_AGENT,
+        base_url=data.get(CONF_API_URL) or climkit.DEFAULT_BASE_URL,
+    )

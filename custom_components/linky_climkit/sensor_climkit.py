@@ -1,0 +1,212 @@
+"""Sensors of a Climkit site and of its meters: the latest complete day and the sync's state.
+
+As for Linky, daily values have a device class but no state class: the Energy dashboard uses
+the external statistics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+)
+from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfEnergy, UnitOfVolume
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
+from homeassistant.helpers.update_coordinator import CoordinatorEntity
+
+from .climkit_coordinator import ClimkitCoordinator, ClimkitData, meter_label
+from .const import DOMAIN
+from .providers.climkit import MeterInfo
+from .providers.climkit_parse import channel_of_type
+from .providers.model import Channel
+
+type Value = float | datetime | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClimkitSensorDescription(SensorEntityDescription):
+    """A sensor reading one value of ClimkitData for one owner (site or meter)."""
+
+    value_fn: Callable[[ClimkitData, str], Value]
+    attrs_fn: Callable[[ClimkitData, str], Mapping[str, Any] | None] = lambda _d, _o: None
+
+
+def _energy(key: str, channel: Channel) -> ClimkitSensorDescription:
+    return ClimkitSensorDescription(
+        key=key,
+        translation_key=key,
+        device_class=SensorDeviceClass.ENERGY,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+        value_fn=lambda d, o: _round(d.value(o, channel)),
+        attrs_fn=lambda d, o: _day(d.value(o, channel)),
+    )
+
+
+def _round(value: tuple[Any, float] | None) -> float | None:
+    return None if value is None else round(value[1], 3)
+
+
+def _day(value: tuple[Any, float] | None) -> Mapping[str, Any] | None:
+    return None if value is None else {"day": value[0]}
+
+
+def _ratio(data: ClimkitData, owner: str, part: Channel, whole: Channel) -> float | None:
+    numerator, denominator = data.value(owner, part), data.value(owner, whole)
+    if numerator is None or denominator is None or numerator[0] != denominator[0]:
+        return None
+    if denominator[1] <= 0:
+        return None
+    return round(min(100.0, 100 * numerator[1] / denominator[1]), 1)
+
+
+SELF_SUFFICIENCY = ClimkitSensorDescription(
+    key="self_sufficiency",
+    translation_key="self_sufficiency",
+    native_unit_of_measurement=PERCENTAGE,
+    suggested_display_precision=0,
+    value_fn=lambda d, o: _ratio(d, o, Channel.SELF_CONSUMPTION, Channel.CONSUMPTION),
+    attrs_fn=lambda d, o: _day(d.value(o, Channel.CONSUMPTION)),
+)
+SELF_CONSUMPTION_RATE = ClimkitSensorDescription(
+    key="self_consumption_rate",
+    translation_key="self_consumption_rate",
+    native_unit_of_measurement=PERCENTAGE,
+    suggested_display_precision=0,
+    value_fn=lambda d, o: _ratio(d, o, Channel.SELF_CONSUMPTION, Channel.PRODUCTION),
+    attrs_fn=lambda d, o: _day(d.value(o, Channel.PRODUCTION)),
+)
+LAST_DATA = ClimkitSensorDescription(
+    key="last_data_time",
+    translation_key="last_data_time",
+    device_class=SensorDeviceClass.TIMESTAMP,
+    entity_category=EntityCategory.DIAGNOSTIC,
+    value_fn=lambda d, _o: d.last_data_end,
+    attrs_fn=lambda d, _o: (
+        None if d.site is None else {"address": d.site.address, "time_zone": d.site.timezone}
+    ),
+)
+NEXT_SYNC = ClimkitSensorDescription(
+    key="next_sync",
+    translation_key="next_sync",
+    device_class=SensorDeviceClass.TIMESTAMP,
+    entity_category=EntityCategory.DIAGNOSTIC,
+    value_fn=lambda d, _o: d.next_sync,
+)
+SITE_ENERGY = [
+    _energy("consumption", Channel.CONSUMPTION),
+    _energy("production", Channel.PRODUCTION),
+    _energy("self_consumption", Channel.SELF_CONSUMPTION),
+    _energy("grid_import", Channel.GRID_IMPORT),
+    _energy("grid_export", Channel.GRID_EXPORT),
+]
+BATTERY = [
+    _energy("battery_charge", Channel.BATTERY_CHARGE),
+    _energy("battery_discharge", Channel.BATTERY_DISCHARGE),
+]
+CONSUMER = [
+    _energy("consumption", Channel.CONSUMPTION),
+    _energy("self_consumption", Channel.SELF_CONSUMPTION),
+    _energy("grid_import", Channel.GRID_IMPORT),
+    SELF_SUFFICIENCY,
+]
+PRODUCER = [_energy("production", Channel.PRODUCTION)]
+WATER = ClimkitSensorDescription(
+    key="water",
+    translation_key="water",
+    device_class=SensorDeviceClass.WATER,
+    native_unit_of_measurement=UnitOfVolume.CUBIC_METERS,
+    suggested_display_precision=3,
+    value_fn=lambda d, o: _round(d.value(o, Channel.WATER)),
+    attrs_fn=lambda d, o: _day(d.value(o, Channel.WATER)),
+)
+HEAT = _energy("heat", Channel.HEAT)
+
+
+def _meter_descriptions(meter: MeterInfo) -> list[ClimkitSensorDescription]:
+    if meter.type != "electricity":
+        return [WATER if channel_of_type(meter.type) is Channel.WATER else HEAT]
+    return PRODUCER if meter.role == "production" else CONSUMER
+
+
+def climkit_sensors(hass: HomeAssistant, coordinator: ClimkitCoordinator) -> list[ClimkitSensor]:
+    """Site sensors, then each exposed meter's sensors on its own device (via the site's)."""
+    site_id = coordinator.site_id
+    data = coordinator.data
+    site_name = data.site.name if data.site else site_id
+    site_device = DeviceInfo(
+        identifiers={(DOMAIN, site_id)},
+        name=f"Climkit {site_name}",
+        manufacturer="Climkit",
+        model="Self-consumption community",
+        serial_number=data.site.site_ref if data.site else None,
+        entry_type=DeviceEntryType.SERVICE,
+        configuration_url="https://app.climkit.io",
+    )
+    site_descriptions = [
+        *SITE_ENERGY,
+        SELF_SUFFICIENCY,
+        SELF_CONSUMPTION_RATE,
+        LAST_DATA,
+        NEXT_SYNC,
+    ]
+    if data.storage:
+        site_descriptions[5:5] = BATTERY
+    entities = [ClimkitSensor(coordinator, site_id, d, site_device) for d in site_descriptions]
+    assert coordinator.config_entry is not None
+    site_entry = dr.async_get(hass).async_get_or_create(
+        config_entry_id=coordinator.config_entry.entry_id, **site_device
+    )
+    for meter in data.meters:
+        device = DeviceInfo(
+            identifiers={(DOMAIN, meter.id)},
+            name=meter_label(meter),
+            manufacturer="Climkit",
+            model=f"{meter.type.replace('_', ' ').capitalize()} meter",
+            model_id=meter.role,
+            serial_number=None if meter.prim_ad is None else str(meter.prim_ad),
+            via_device_id=site_entry.id,
+        )
+        entities += [
+            ClimkitSensor(coordinator, meter.id, d, device) for d in _meter_descriptions(meter)
+        ]
+    return entities
+
+
+class ClimkitSensor(CoordinatorEntity[ClimkitCoordinator], SensorEntity):
+    """A sensor of a Climkit site or meter device."""
+
+    _attr_has_entity_name = True
+    entity_description: ClimkitSensorDescription
+
+    def __init__(
+        self,
+        coordinator: ClimkitCoordinator,
+        owner: str,
+        description: ClimkitSensorDescription,
+        device: DeviceInfo,
+    ) -> None:
+        """Attach to the owner's device."""
+        super().__init__(coordinator)
+        self.entity_description = description
+        self._owner = owner
+        self._attr_unique_id = f"{owner}_{description.key}"
+        self._attr_device_info = device
+
+    @property
+    def native_value(self) -> Value:
+        """The value from the latest snapshot."""
+        return self.entity_description.value_fn(self.coordinator.data, self._owner)
+
+    @property
+    def extra_state_attributes(self) -> Mapping[str, Any] | None:
+        """The day the value belongs to."""
+        return self.entity_description.attrs_fn(self.coordinator.data, self._owner)
