@@ -3,23 +3,35 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.linky_climkit.clients import PACER_KEY
 from custom_components.linky_climkit.const import (
     CONF_API_URL,
+    CONF_PASSWORD,
     CONF_PRM,
     CONF_PROVIDER,
+    CONF_SITE_ID,
     CONF_SYNC_OFFSET,
     CONF_TOKEN,
+    CONF_USERNAME,
     DOMAIN,
+    PROVIDER_CLIMKIT,
     PROVIDER_LINKY,
 )
+from custom_components.linky_climkit.providers.climkit import Pacer
+from tests.simulators.climkit import DEMO_SITE_ID, ClimkitSimulator, demo_site
 from tests.simulators.conso_api import PARIS, ConsoApiSimulator, MeterProfile, make_token
+
+ZURICH = ZoneInfo("Europe/Zurich")
 
 PRM = "12345678901234"
 PROD_PRM = "98765432109876"
@@ -77,6 +89,47 @@ def linky_entry(
             CONF_TOKEN: token or token_for(PRM, PROD_PRM),
             CONF_PRM: prm,
             CONF_API_URL: sim.base_url,  # type: ignore[attr-defined]
+            CONF_SYNC_OFFSET: SYNC_OFFSET,
+        },
+    )
+
+
+CH_NOW = datetime(2026, 11, 20, 9, 30, 0, tzinfo=ZURICH)
+
+
+@pytest.fixture
+def fast_pacer(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> Pacer:
+    """The instance-wide Climkit pacer, waiting on the frozen clock instead of real time."""
+
+    async def sleep(seconds: float) -> None:
+        freezer.tick(timedelta(seconds=seconds))
+
+    pacer = Pacer(1.1, clock=lambda: dt_util.utcnow().timestamp(), sleep=sleep)
+    hass.data[PACER_KEY] = pacer
+    return pacer
+
+
+@pytest.fixture
+async def climkit_sim(socket_enabled: None) -> AsyncIterator[ClimkitSimulator]:
+    """Climkit on 127.0.0.1: a demo site (4 consumers, PV, heat, water) created 40 days ago."""
+    sim = ClimkitSimulator([demo_site(creation=CH_NOW - timedelta(days=40))])
+    await sim.start()
+    yield sim
+    await sim.stop()
+
+
+def climkit_entry(sim: ClimkitSimulator, site_id: str = DEMO_SITE_ID) -> MockConfigEntry:
+    """A Climkit config entry pointing at the simulator."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Climkit site",
+        unique_id=site_id,
+        data={
+            CONF_PROVIDER: PROVIDER_CLIMKIT,
+            CONF_USERNAME: sim.username,
+            CONF_PASSWORD: sim.password,
+            CONF_SITE_ID: site_id,
+            CONF_API_URL: sim.base_url,
             CONF_SYNC_OFFSET: SYNC_OFFSET,
         },
     )

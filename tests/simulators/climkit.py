@@ -884,7 +884,7 @@ class ClimkitSimulator:
         tz = ZoneInfo(site.timezone)
         last_quarter = None if available is None else available - QUARTER
         limit = min(x for x in (None if t_e is None else _utc(t_e), last_quarter) if x is not None)
-        period = period_floor(max(t_s, site.creation), tz, frequency)
+        period = period_floor(max(t_s, _utc(site.creation)), tz, frequency)
         if period < t_s:
             period = period_next(period, tz, frequency)
         out: list[tuple[datetime, dict[str, Any], bool]] = []
