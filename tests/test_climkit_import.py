@@ -183,20 +183,28 @@ async def test_devices_entities_and_statistics(
 async def test_pacing_and_token_renewal(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, socket_enabled: None
 ) -> None:
-    """Never more than 1 request per second; the token is renewed before it expires."""
+    """Never more than 1 request per second; an expired token is renewed before it is used."""
     await zurich(hass)
     freezer.move_to(CH_NOW)
-    sim = ClimkitSimulator([demo_site(creation=CH_NOW - timedelta(days=200))], token_lifetime=60.0)
+    site = demo_site(creation=CH_NOW - timedelta(days=70), consumers=1, water=False, heat=False)
+    sim = ClimkitSimulator([site], token_lifetime=300)
     await sim.start()
     try:
         coordinator = await setup_site(hass, sim)
+        history_calls = len(sim.calls)
+        assert history_calls >= 6
+        next_day = CH_NOW + timedelta(days=1)
+        freezer.move_to(next_day)
+        async_fire_time_changed(hass, next_day)
+        await hass.async_block_till_done(wait_background_tasks=True)
+        assert coordinator.have_yesterday()
         stamps = [c.at for c in sim.calls]
         gaps = [b - a for a, b in itertools.pairwise(stamps)]
         assert min(gaps) >= timedelta(seconds=1)
         assert all(c.status == 200 for c in sim.calls)
-        auths = [c for c in sim.calls if c.path.endswith("/auth")]
-        assert len(auths) > 1
-        assert coordinator.client.auth_count == len(auths)
+        auths = [i for i, c in enumerate(sim.calls) if c.path.endswith("/auth")]
+        assert auths == [0, history_calls]
+        assert coordinator.client.auth_count == 2
     finally:
         await sim.stop()
 

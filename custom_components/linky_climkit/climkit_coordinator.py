@@ -28,6 +28,7 @@ from .coordinator_base import ScheduledCoordinator
 from .importer import Importer, StatisticSpec, energy_spec, statistic_id
 from .providers.climkit import ClimkitClient, MeterInfo, SiteInfo
 from .providers.climkit_parse import ParsedRows, exposed_meters, parse_site_rows
+from .providers.conso_api_parse import PARIS
 from .providers.errors import AuthError, NoDataError, ProviderError
 from .providers.model import Channel
 from .schedule import next_sync
@@ -77,7 +78,7 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
         self.offset: int = int(entry.data[CONF_SYNC_OFFSET])
         self.client = client
         self.state = ClimkitState()
-        self.tz = ZoneInfo("UTC")
+        self.tz = PARIS  # already loaded; replaced by the site's zone in _async_setup
         self.next_daily: datetime | None = None
         self._store: Store[dict[str, Any]] = Store(
             hass, STORAGE_VERSION, f"{DOMAIN}.climkit.{entry.entry_id}"
