@@ -136,20 +136,6 @@ class Importer:
         )
         return [dict(r) for r in rows.get(spec.statistic_id, [])]
 
-    async def stored_days(
-        self, spec: StatisticSpec, first: date, last: date
-    ) -> dict[date, list[tuple[datetime, float]]]:
-        """The stored rows (start, state) of each day in [first, last]."""
-        start, _ = day_bounds(first, self._tz)
-        _, end = day_bounds(last, self._tz)
-        stored: dict[date, list[tuple[datetime, float]]] = {}
-        for row in await self._read(spec, start, end, {"state"}):
-            instant = datetime.fromtimestamp(row["start"], UTC)
-            stored.setdefault(instant.astimezone(self._tz).date(), []).append(
-                (instant, float(row.get("state") or 0.0))
-            )
-        return stored
-
     async def _anchor(self, spec: StatisticSpec, start: datetime) -> float:
         rows = await self._read(spec, start - ANCHOR_LOOKBACK, start, {"sum"})
         if not rows:
