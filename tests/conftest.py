@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -37,6 +37,8 @@ PRM = "12345678901234"
 PROD_PRM = "98765432109876"
 SYNC_OFFSET = 3600 + 17  # 07:00:17 every day
 NOW = datetime(2026, 11, 20, 9, 30, 0, tzinfo=PARIS)
+HOURLY_SINCE = date(2026, 9, 1)
+FULL_HISTORY = date(2020, 1, 1)
 
 
 @pytest.fixture(autouse=True)
@@ -59,11 +61,15 @@ async def paris(hass: HomeAssistant) -> HomeAssistant:
 
 @pytest.fixture
 async def conso_sim(socket_enabled: None) -> AsyncIterator[ConsoApiSimulator]:
-    """Conso API on 127.0.0.1: one consumption-only PRM and one that also produces."""
+    """Conso API on 127.0.0.1: one consumption-only PRM and one that also produces.
+
+    Hourly collection starts on 2026-09-01, so the hourly backfill is short; tests about the
+    backfill set `sim.meters[prm].hourly_since` earlier.
+    """
     sim = ConsoApiSimulator(
         [
-            MeterProfile(PRM, seed=3),
-            MeterProfile(PROD_PRM, seed=5, has_production=True),
+            MeterProfile(PRM, seed=3, hourly_since=HOURLY_SINCE),
+            MeterProfile(PROD_PRM, seed=5, has_production=True, hourly_since=HOURLY_SINCE),
         ]
     )
     sim.base_url = await sim.start() + "/api"  # type: ignore[attr-defined]

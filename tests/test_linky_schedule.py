@@ -9,7 +9,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 
 from custom_components.linky_climkit.importer import statistic_id
-from tests.conftest import NOW, PRM, PROD_PRM, SYNC_OFFSET
+from tests.conftest import FULL_HISTORY, NOW, PRM, PROD_PRM, SYNC_OFFSET
 from tests.simulators.conso_api import PARIS, ConsoApiSimulator
 from tests.statistics_reader import assert_continuous, day_total, hourly_rows, rows_of_day
 from tests.time_travel import advance, max_calls_in_window, setup_linky
@@ -22,6 +22,8 @@ async def test_thirty_days_budget_schedule_and_backfill(
     """Two PRMs for 30 days: the cap holds, syncs run at the stable time, backfill finishes."""
     hass = paris
     freezer.move_to(NOW)
+    for meter in conso_sim.meters.values():
+        meter.hourly_since = FULL_HISTORY
     coordinators = [(await setup_linky(hass, conso_sim, PRM))[1]]
     coordinators.append((await setup_linky(hass, conso_sim, PROD_PRM))[1])
     end = NOW + timedelta(days=30)

@@ -13,7 +13,7 @@ from homeassistant.core import Event, HomeAssistant, callback
 
 from custom_components.linky_climkit.const import EVENT_DATA_IMPORTED
 from custom_components.linky_climkit.importer import statistic_id
-from tests.conftest import NOW, PRM, PROD_PRM
+from tests.conftest import FULL_HISTORY, NOW, PRM, PROD_PRM
 from tests.simulators.conso_api import PARIS, ConsoApiSimulator
 from tests.statistics_reader import assert_continuous, day_total, hourly_rows, rows_of_day
 from tests.time_travel import advance, setup_linky
@@ -44,6 +44,7 @@ async def test_dst_days(
 ) -> None:
     """DST days have 23 or 25 hourly rows whose total is the daily figure."""
     freezer.move_to(frozen)
+    conso_sim.meters[PROD_PRM].hourly_since = FULL_HISTORY
     await setup_linky(paris, conso_sim, PROD_PRM)
     for channel, production in (("consumption", False), ("production", True)):
         rows = await hourly_rows(paris, statistic_id(PROD_PRM, channel))
@@ -122,6 +123,7 @@ async def test_restart_mid_backfill(
     """A reload in the middle of the backfill resumes where it stopped: no gap, no double."""
     hass = paris
     freezer.move_to(NOW)
+    conso_sim.meters[PRM].hourly_since = FULL_HISTORY
     entry, coordinator = await setup_linky(hass, conso_sim, PRM)
     await advance(hass, freezer, [coordinator], NOW + timedelta(hours=1))
     cursor = coordinator.state.backfill_cursor["consumption"]

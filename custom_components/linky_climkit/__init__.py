@@ -6,6 +6,7 @@ from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.storage import Store
 from homeassistant.helpers.typing import ConfigType
 from homeassistant.util import dt as dt_util
 
@@ -15,6 +16,7 @@ from .climkit_coordinator import ClimkitCoordinator
 from .const import CONF_PROVIDER, CONF_TOKEN, DOMAIN, PROVIDER_CLIMKIT
 from .coordinator import LinkyCoordinator
 from .entry import LinkyClimkitConfigEntry
+from .repair_issues import clear_all
 
 PLATFORMS: list[Platform] = [Platform.SENSOR]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
@@ -42,6 +44,16 @@ async def async_setup_entry(hass: HomeAssistant, entry: LinkyClimkitConfigEntry)
     entry.runtime_data = coordinator
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: LinkyClimkitConfigEntry) -> None:
+    """Forget the entry's repair issues and stored progress. No API is called; the statistics
+    stay in the recorder (delete them in Developer tools → Statistics)."""
+    clear_all(hass, entry)
+    for provider in ("linky", "climkit"):
+        await Store[dict[str, object]](
+            hass, 1, f"{DOMAIN}.{provider}.{entry.entry_id}"
+        ).async_remove()
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: LinkyClimkitConfigEntry) -> bool:

@@ -31,6 +31,7 @@ from .providers.climkit_parse import ParsedRows, exposed_meters, parse_site_rows
 from .providers.conso_api_parse import PARIS
 from .providers.errors import AuthError, NoDataError, ProviderError
 from .providers.model import Channel
+from .repair_issues import NO_DATA_DAYS, Problem, clear_problem, raise_problem, set_problem
 from .schedule import next_sync
 
 _LOGGER = logging.getLogger(__name__)
@@ -110,6 +111,8 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
     async def _async_update_data(self) -> ClimkitData:
         now = dt_util.utcnow()
         in_setup = self.config_entry.state is ConfigEntryState.SETUP_IN_PROGRESS
+        failure: ProviderError | None = None
+        requests = self.client.request_count
         try:
             if self.state.backoff_until is None or now >= self.state.backoff_until:
                 self.state.backoff_until = None
@@ -120,10 +123,13 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
                 elif self.next_daily is not None and now >= self.next_daily:
                     await self._run_daily(now)
         except AuthError as err:
+            failure = err
+            self.auth_failed = True
             raise ConfigEntryAuthFailed(
                 translation_domain=DOMAIN, translation_key="climkit_auth_failed"
             ) from err
         except ProviderError as err:
+            failure = err
             self.state.backoff_until = now + UPSTREAM_BACKOFF
             self.state.last_error, self.state.last_error_at = str(err), now
             if not in_setup:
@@ -138,6 +144,7 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
             self.state.calls = self.client.request_count
             await self._store.async_save(self.state.as_dict())
             self._schedule_next()
+            self._update_problems(failure, self.client.request_count > requests)
         return self.snapshot()
 
     async def _discover(self) -> None:
@@ -151,6 +158,24 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
             oldest = max(oldest, site.creation.astimezone(self.tz).date())
         self.state.history_start = oldest
         self.state.history_cursor = today
+
+    def _update_problems(self, failure: ProviderError | None, asked: bool) -> None:
+        hass, entry = self.hass, self.config_entry
+        for problem, active in (
+            (Problem.CLIMKIT_AUTH, isinstance(failure, AuthError)),
+            (Problem.SITE_GONE, isinstance(failure, NoDataError)),
+        ):
+            if active:
+                raise_problem(hass, entry, problem, {"error": str(failure)})
+            elif failure is None and asked:
+                clear_problem(hass, entry, problem)
+        last = self.state.last_day
+        stale = self.state.history_done and (
+            last is None or (self._today() - last).days > NO_DATA_DAYS
+        )
+        set_problem(
+            hass, entry, Problem.NO_NEW_DATA, stale, {"last_day": last.isoformat() if last else ""}
+        )
 
     def _types(self) -> list[str]:
         types = ["electricity"]

@@ -41,6 +41,16 @@ from .providers.errors import (
 )
 from .providers.model import Channel, DayValue, Interval, Peak, Series
 from .providers.token import decode_token
+from .repair_issues import (
+    NO_DATA_DAYS,
+    Problem,
+    clear_problem,
+    local_date,
+    local_time,
+    raise_problem,
+    set_problem,
+    token_expiring,
+)
 from .schedule import next_sync
 from .sync_state import FetchTask, LinkyState
 
@@ -145,6 +155,7 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
         self._store: Store[dict[str, Any]] = Store(
             hass, STORAGE_VERSION, f"{DOMAIN}.linky.{entry.entry_id}"
         )
+        self._answered = 0
         self._catch_up_at = dt_util.utcnow() + timedelta(seconds=random.randint(120, 420))
         self._next_backfill = self._catch_up_at
         self.next_daily: datetime | None = None
@@ -177,6 +188,8 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
     async def _async_update_data(self) -> LinkyData:
         now = dt_util.utcnow()
         in_setup = self.config_entry.state is ConfigEntryState.SETUP_IN_PROGRESS
+        self._answered = 0
+        failure: ProviderError | None = None
         try:
             if self.state.backoff_until is None or now >= self.state.backoff_until:
                 self.state.backoff_until = None
@@ -187,12 +200,15 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
                 if self._backfill_due(now):
                     await self._run_backfill()
         except AuthError as err:
+            failure = err
+            self.auth_failed = True
             raise ConfigEntryAuthFailed(
                 translation_domain=DOMAIN, translation_key="auth_failed"
             ) from err
         except BudgetRefused as err:
             _LOGGER.debug("Call postponed by the budget until %s", err.retry_at)
         except ProviderError as err:
+            failure = err
             self._back_off(err, now)
             if not in_setup:
                 raise _update_failed(err) from err
@@ -200,7 +216,49 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
         finally:
             await self._store.async_save(self.state.as_dict())
             self._schedule_next()
+            self._update_problems(failure)
         return self.snapshot()
+
+    def _update_problems(self, failure: ProviderError | None) -> None:
+        """Raise or clear the entry's repair issues from this run's outcome and the state."""
+        hass, entry = self.hass, self.config_entry
+        expiry = self.token_expiry
+        set_problem(
+            hass,
+            entry,
+            Problem.TOKEN_EXPIRING,
+            token_expiring(expiry),
+            {"date": local_date(expiry) if expiry else ""},
+        )
+        answered = failure is None and self._answered > 0
+        transient = {
+            Problem.TOKEN_INVALID: isinstance(failure, AuthError),
+            Problem.PRM_NOT_AUTHORISED: isinstance(failure, NotAuthorisedError),
+            Problem.BLOCKED: isinstance(failure, BlockedError),
+            Problem.QUOTA: isinstance(failure, QuotaError)
+            and not isinstance(failure, BlockedError),
+        }
+        until = local_time(self.state.backoff_until) if self.state.backoff_until else ""
+        for problem, active in transient.items():
+            if active:
+                raise_problem(hass, entry, problem, {"until": until, "error": str(failure)})
+            elif answered:
+                clear_problem(hass, entry, problem)
+        set_problem(hass, entry, Problem.PRODUCTION_NOT_AUTHORISED, self.state.production_refused)
+        set_problem(hass, entry, Problem.HOURLY_COLLECTION_DISABLED, self.state.hourly_missing)
+        last = self.state.last_day
+        stale = (
+            self.state.initialised
+            and last is not None
+            and (self._today() - last).days > NO_DATA_DAYS
+        )
+        set_problem(
+            hass,
+            entry,
+            Problem.NO_NEW_DATA,
+            stale,
+            {"last_day": last.isoformat() if last else ""},
+        )
 
     def _back_off(self, err: ProviderError, now: datetime) -> None:
         if isinstance(err, BlockedError):
@@ -223,18 +281,24 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
             payload = await self.client.fetch(type_, self.prm, start, end)
             series = _parse(type_, payload)
         except (NoDataError, HistoryLimitError) as err:
+            self._answered += 1
             outcome.last_success = now
             outcome.last_error = type(err).__name__
             return None
         except NotAuthorisedError as err:
             outcome.last_error, outcome.last_error_at = str(err), now
             if type_ in PRODUCTION_TYPES:
+                self._answered += 1
+                # A PRM that produced before and is now refused lost its consent; at discovery
+                # the same answer also means "no production" and is not a problem.
+                self.state.production_refused = self.state.production is True
                 self.state.production = False
                 return None
             raise
         except ProviderError as err:
             outcome.last_error, outcome.last_error_at = str(err), now
             raise
+        self._answered += 1
         outcome.last_success, outcome.last_error = now, None
         return series
 

@@ -30,14 +30,20 @@ class ScheduledCoordinator[DataT](DataUpdateCoordinator[DataT]):
             always_update=False,
         )
         self.next_run: datetime | None = None
+        self.auth_failed = False
         self._unsub_timer: CALLBACK_TYPE | None = None
 
     @callback
     def arm(self, when: datetime) -> None:
-        """Run again at `when` (at least one second from now)."""
-        self.next_run = max(when, dt_util.utcnow() + timedelta(seconds=1))
+        """Run again at `when` (at least one second from now); never after refused credentials:
+        nothing is called until the user gives new ones (the entry then reloads)."""
         if self._unsub_timer is not None:
             self._unsub_timer()
+            self._unsub_timer = None
+        if self.auth_failed:
+            self.next_run = None
+            return
+        self.next_run = max(when, dt_util.utcnow() + timedelta(seconds=1))
         self._unsub_timer = async_track_point_in_utc_time(self.hass, self._on_timer, self.next_run)
 
     @callback

@@ -49,6 +49,7 @@ class LinkyState:
     backfill_cursor: dict[str, date] = field(default_factory=dict)
     backfill_done: dict[str, bool] = field(default_factory=dict)
     hourly_missing: bool = False
+    production_refused: bool = False
     latest_consumption: tuple[date, float] | None = None
     latest_production: tuple[date, float] | None = None
     latest_peak: tuple[date, float, datetime] | None = None
@@ -76,6 +77,7 @@ class LinkyState:
             "backfill_cursor": {k: v.isoformat() for k, v in self.backfill_cursor.items()},
             "backfill_done": dict(self.backfill_done),
             "hourly_missing": self.hourly_missing,
+            "production_refused": self.production_refused,
             "latest_consumption": _pair(self.latest_consumption),
             "latest_production": _pair(self.latest_production),
             "latest_peak": None
@@ -121,6 +123,7 @@ class LinkyState:
             },
             backfill_done={k: bool(v) for k, v in data.get("backfill_done", {}).items()},
             hourly_missing=bool(data.get("hourly_missing", False)),
+            production_refused=bool(data.get("production_refused", False)),
             latest_consumption=_unpair(data.get("latest_consumption")),
             latest_production=_unpair(data.get("latest_production")),
             latest_peak=None

@@ -116,6 +116,8 @@ class MeterInfo:
             return self.mode
         if self.prim_ad == 10:
             return "introduction"
+        if self.prim_ad is not None and self.prim_ad >= 200:
+            return "battery"
         if self.prim_ad is not None and self.prim_ad >= 100:
             return "production"
         return "consumption"
@@ -338,7 +340,7 @@ def _decode(status: int, text: str, retry_after: str | None, now: datetime, path
             return json.loads(text)
         except ValueError as err:
             raise InvalidResponseError("Climkit answered 200 with a body that is not JSON") from err
-    if status in (401, 403, 422) and path == "/auth":
+    if status in (400, 401, 403, 422) and path == "/auth":
         raise AuthError(f"Climkit refused the credentials ({status})", status=status)
     if status in (401, 422):
         raise AuthError(f"Climkit refused the token ({status}: {message})", status=status)
@@ -406,7 +408,7 @@ def _parse_creation(value: Any) -> datetime | None:
     if isinstance(value, dict) and "$date" in value:
         value = value["$date"]
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value / 1000 if value > 1e11 else value, UTC)
+        return _epoch(value)
     if isinstance(value, str):
         try:
             parsed = datetime.fromisoformat(value)
@@ -436,7 +438,9 @@ def _expiry(body: dict[str, Any], token: str) -> datetime | None:
     if isinstance(raw, dict):
         raw = raw.get("$date")
     if isinstance(raw, int | float) and not isinstance(raw, bool):
-        return datetime.fromtimestamp(raw / 1000 if raw > 1e11 else raw, UTC)
+        stamp = _epoch(raw)
+        if stamp is not None:
+            return stamp
     if isinstance(raw, str):
         try:
             parsed = datetime.fromisoformat(raw)
@@ -449,5 +453,16 @@ def _expiry(body: dict[str, Any], token: str) -> datetime | None:
     except IndexError, ValueError, binascii.Error, UnicodeDecodeError:
         return None
     if isinstance(exp, int | float) and not isinstance(exp, bool):
-        return datetime.fromtimestamp(exp, UTC)
+        return _epoch(exp, milliseconds=False)
     return None
+
+
+def _epoch(value: float, *, milliseconds: bool | None = None) -> datetime | None:
+    """An epoch number (seconds, or milliseconds when large) as aware UTC; None if absurd."""
+    try:
+        seconds = (
+            value / 1000 if (milliseconds or (milliseconds is None and value > 1e11)) else value
+        )
+        return datetime.fromtimestamp(seconds, UTC)
+    except OverflowError, OSError, ValueError:
+        return None

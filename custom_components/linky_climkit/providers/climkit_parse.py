@@ -41,7 +41,11 @@ class ParsedRows:
 
 def exposed_meters(meters: Iterable[MeterInfo]) -> list[MeterInfo]:
     """Meters that get their own statistics: not rule meters, not the grid introduction."""
-    return [m for m in meters if not m.is_rule_meter and m.role in ("consumption", "production")]
+    return [
+        m
+        for m in meters
+        if not m.is_rule_meter and not m.virtual and m.role in ("consumption", "production")
+    ]
 
 
 def channel_of_type(meter_type: str) -> Channel:
@@ -52,13 +56,19 @@ def channel_of_type(meter_type: str) -> Channel:
 def parse_timestamp(raw: Any, tz: ZoneInfo) -> datetime:
     """`"2022-05-05 17:00:00+02:00"`; naive strings are site-local; numbers are epoch (s or ms)."""
     if isinstance(raw, int | float) and not isinstance(raw, bool):
-        return datetime.fromtimestamp(raw / 1000 if raw > 1e11 else raw, UTC)
-    if not isinstance(raw, str):
+        try:
+            parsed = datetime.fromtimestamp(raw / 1000 if raw > 1e11 else raw, UTC)
+        except (OverflowError, OSError, ValueError) as err:
+            raise InvalidResponseError("A row timestamp is out of range") from err
+    elif isinstance(raw, str):
+        try:
+            parsed = datetime.fromisoformat(raw)
+        except ValueError as err:
+            raise InvalidResponseError("A row timestamp cannot be read") from err
+    else:
         raise InvalidResponseError("A row has no timestamp")
-    try:
-        parsed = datetime.fromisoformat(raw)
-    except ValueError as err:
-        raise InvalidResponseError("A row timestamp cannot be read") from err
+    if not 1990 <= parsed.year <= 2200:
+        raise InvalidResponseError("A row timestamp is out of range")
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)).astimezone(UTC)
 
 
@@ -71,9 +81,15 @@ def _number(row: dict[str, Any], key: str) -> float | None:
             value = float(value)
         except ValueError:
             return None
-    if not isinstance(value, int | float) or not math.isfinite(value):
+    if not isinstance(value, int | float):
         return None
-    return 0.0 if abs(value) < SNAP else float(value)
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    if not math.isfinite(number):
+        return None
+    return 0.0 if abs(number) < SNAP else number
 
 
 def parse_site_rows(
@@ -121,20 +137,28 @@ def _electricity(
         parsed.clamped += 1
     production = max(prod, 0.0)
     consumption = max(conso, 0.0)
-    self_consumption = min(max(own, 0.0), production, consumption)
+    charge = max(_number(row, "storage_charging_total") or 0.0, 0.0)
+    discharge = max(_number(row, "storage_discharging_total") or 0.0, 0.0)
+    storage = bool(charge or discharge)
+    if storage:
+        # With a battery, self-consumption may exceed production (discharge) and exports are
+        # what the API measured: production = self + export + charge - discharge.
+        parsed.storage_seen = True
+        self_consumption = min(max(own, 0.0), consumption)
+        measured = _number(row, "to_ext")
+        export = max(production - self_consumption if measured is None else measured, 0.0)
+    else:
+        self_consumption = min(max(own, 0.0), production, consumption)
+        export = production - self_consumption
     values: dict[tuple[Owner, Channel], float] = {
         (site_id, Channel.CONSUMPTION): consumption,
         (site_id, Channel.PRODUCTION): production,
         (site_id, Channel.SELF_CONSUMPTION): self_consumption,
         (site_id, Channel.GRID_IMPORT): consumption - self_consumption,
-        (site_id, Channel.GRID_EXPORT): production - self_consumption,
+        (site_id, Channel.GRID_EXPORT): export,
     }
-    charge = _number(row, "storage_charging_total") or 0.0
-    discharge = _number(row, "storage_discharging_total") or 0.0
-    if charge or discharge:
-        parsed.storage_seen = True
-    values[(site_id, Channel.BATTERY_CHARGE)] = max(charge, 0.0)
-    values[(site_id, Channel.BATTERY_DISCHARGE)] = max(discharge, 0.0)
+    values[(site_id, Channel.BATTERY_CHARGE)] = charge
+    values[(site_id, Channel.BATTERY_DISCHARGE)] = discharge
     for meter in meters:
         total = _number(row, f"total_{meter.id}")
         if total is None:
