@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+import re
+from collections.abc import AsyncIterator, Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -44,6 +46,26 @@ FULL_HISTORY = date(2020, 1, 1)
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Load custom_components/ in every test."""
+
+
+SECRET_PATTERNS = (
+    re.compile(r"eyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]*"),  # any JWT (Conso API token, Climkit token)
+    re.compile(r"Bearer\s+\S{8,}"),
+    re.compile(r"s3cret|n3w-s3cret|simulator-secret"),  # simulator passwords and signing keys
+)
+
+
+@pytest.fixture(autouse=True)
+def no_secret_in_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Every log line of every test, at DEBUG for the integration, is free of secrets."""
+    caplog.set_level(logging.DEBUG, logger="custom_components.linky_climkit")
+    yield
+    formatter = logging.Formatter("%(name)s %(message)s")
+    for when in ("setup", "call", "teardown"):
+        for record in caplog.get_records(when):
+            line = formatter.format(record)
+            for pattern in SECRET_PATTERNS:
+                assert not pattern.search(line), f"secret in a log line: {record.name}"
 
 
 @pytest.fixture

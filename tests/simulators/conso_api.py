@@ -426,6 +426,12 @@ class MeterProfile:
     hourly_since: date | None = date(2020, 1, 1)  # load curve exists from this day; None = never
     base_watts: float = 400.0  # scale of consumption
     peak_watts_solar: float = 3000.0
+    twin_of: str | None = None  # serve the same values as that PRM (comparison tests)
+
+    @property
+    def data_key(self) -> str:
+        """The PRM whose values this meter serves."""
+        return self.twin_of or self.prm
 
 
 @dataclass
@@ -588,14 +594,21 @@ class ConsoApiSimulator:
 
     def _fine_watts(self, meter: MeterProfile, day: date, production: bool) -> list[float]:
         """Mean watts of every real 5-minute interval of local day ``day``."""
-        key = (meter.prm, meter.seed, meter.base_watts, meter.peak_watts_solar, day, production)
+        key = (
+            meter.data_key,
+            meter.seed,
+            meter.base_watts,
+            meter.peak_watts_solar,
+            day,
+            production,
+        )
         cached = self._fine_cache.get(key)
         if cached is not None:
             return cached
         start = _local_midnight_utc(day)
         count = (_local_midnight_utc(day + timedelta(days=1)) - start) // _FINE
         kind = "prod" if production else "cons"
-        rng = random.Random(f"{meter.seed}|{meter.prm}|{day.isoformat()}|{kind}")
+        rng = random.Random(f"{meter.seed}|{meter.data_key}|{day.isoformat()}|{kind}")
         doy = day.timetuple().tm_yday
         seasonal = math.sin(2 * math.pi * (doy - 80) / 365.25)  # +1 mid-June, -1 mid-December
         values: list[float] = []
@@ -663,7 +676,7 @@ class ConsoApiSimulator:
 
     def _daily_factor(self, meter: MeterProfile, day: date, production: bool) -> float:
         kind = "prod" if production else "cons"
-        rng = random.Random(f"{meter.seed}|{meter.prm}|{day.isoformat()}|{kind}|index")
+        rng = random.Random(f"{meter.seed}|{meter.data_key}|{day.isoformat()}|{kind}|index")
         return rng.uniform(0.985, 1.015)
 
     def curve_points(
@@ -700,7 +713,7 @@ class ConsoApiSimulator:
         curve = self._raw_curve(meter, day, False, 30)
         best = max(range(len(curve)), key=lambda i: curve[i][1])
         begin, watts = curve[best]
-        rng = random.Random(f"{meter.seed}|{meter.prm}|{day.isoformat()}|pmax")
+        rng = random.Random(f"{meter.seed}|{meter.data_key}|{day.isoformat()}|pmax")
         va = round(watts * rng.uniform(1.2, 1.8))
         at = (begin + timedelta(seconds=rng.randrange(30 * 60))).astimezone(PARIS)
         phases = [
