@@ -8,12 +8,14 @@ import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.linky_climkit.climkit_coordinator import ClimkitCoordinator
+from custom_components.linky_climkit.const import DOMAIN
 from custom_components.linky_climkit.diagnostics import async_get_config_entry_diagnostics
 from tests.conftest import CH_NOW, climkit_entry
-from tests.simulators.climkit import DEMO_SITE_ID, ClimkitSimulator
+from tests.simulators.climkit import DEMO_SITE_ID, ClimkitSimulator, MeterSpec, derive_id
 
 pytestmark = pytest.mark.usefixtures("recorder_mock", "fast_pacer")
 
@@ -98,3 +100,31 @@ async def test_diagnostics_hide_identifiers(
     assert diagnostics["requests_made"] == len(climkit_sim.calls)
     assert diagnostics["time_zone"] == "Europe/Zurich"
     assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_meter_added_then_removed(
+    hass: HomeAssistant, climkit_sim: ClimkitSimulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """A meter added to the site gets its device at the next daily sync; a removed one loses it."""
+    freezer.move_to(CH_NOW)
+    entry, coordinator = await setup(hass, climkit_sim)
+    for _ in range(10):
+        if coordinator.state.history_done:
+            break
+        await run_next(hass, freezer, coordinator.next_run)
+    site = climkit_sim.sites[DEMO_SITE_ID]
+    new = MeterSpec(derive_id(DEMO_SITE_ID, 15), "electricity", "consumption", 15, "Atelier")
+    site.meters.append(new)
+    climkit_sim.forget_cache()
+    await run_next(hass, freezer, CH_NOW + timedelta(days=1))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    registry = dr.async_get(hass)
+    assert registry.async_get_device_by_identifier((DOMAIN, new.id), entry.entry_id) is not None
+    assert entry.runtime_data.state.latest.get(f"{new.id}:consumption") is not None
+
+    removed = site.meters.pop(1)  # a consumer leaves the community
+    climkit_sim.forget_cache()
+    await run_next(hass, freezer, CH_NOW + timedelta(days=2))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert registry.async_get_device_by_identifier((DOMAIN, removed.id), entry.entry_id) is None
+    assert registry.async_get_device_by_identifier((DOMAIN, new.id), entry.entry_id) is not None

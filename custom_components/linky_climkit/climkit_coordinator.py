@@ -81,6 +81,7 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
         self.state = ClimkitState()
         self.tz = PARIS  # already loaded; replaced by the site's zone in _async_setup
         self.next_daily: datetime | None = None
+        self._reload_wanted = False
         self._store: Store[dict[str, Any]] = Store(
             hass, STORAGE_VERSION, f"{DOMAIN}.climkit.{entry.entry_id}"
         )
@@ -145,6 +146,9 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
             await self._store.async_save(self.state.as_dict())
             self._schedule_next()
             self._update_problems(failure, self.client.request_count > requests)
+            if self._reload_wanted:
+                self._reload_wanted = False
+                self.hass.config_entries.async_schedule_reload(self.config_entry.entry_id)
         return self.snapshot()
 
     async def _discover(self) -> None:
@@ -222,6 +226,11 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
     async def _run_daily(self, now: datetime) -> None:
         today = self._today()
         self.state.attempts = [*self._attempts_today(now), now]
+        meters = await self.client.meter_info(self.site_id)
+        if {m.id for m in meters} != {m.id for m in self.state.meters}:
+            # A meter was added or removed: its devices and entities follow at the reload.
+            self.state.meters = meters
+            self._reload_wanted = True
         await self._fetch_days(today - timedelta(days=TRAILING_DAYS), today, "daily_sync")
 
     async def _import(self, parsed: ParsedRows, end: date, reason: str) -> None:

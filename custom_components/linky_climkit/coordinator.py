@@ -321,6 +321,8 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
         finally:
             await self._import(collected, "first_import", keep_stored_totals=True)
         self.state.initialised = True
+        if self.state.last_day is not None and self.state.last_day >= self._today() - timedelta(1):
+            self.state.complete_day = self._today()
         start = self._today() - timedelta(days=TRAILING_DAYS)
         for channel in (Channel.CONSUMPTION, Channel.PRODUCTION):
             self.state.backfill_cursor.setdefault(channel, start)
@@ -353,6 +355,7 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
                     if series is not None:
                         collected.add(series)
             self.state.last_success = dt_util.utcnow()
+            self.state.complete_day = today
         finally:
             await self._import(collected, "daily_sync", keep_stored_totals=True)
 
@@ -479,9 +482,8 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
         return [a for a in self.state.attempts if a.astimezone(PARIS).date() == today]
 
     def have_yesterday(self) -> bool:
-        """Whether yesterday's daily consumption is imported."""
-        yesterday = self._today() - timedelta(days=1)
-        return self.state.last_day is not None and self.state.last_day >= yesterday
+        """Whether today's sync is done: yesterday imported with every data type."""
+        return self.state.complete_day == self._today()
 
     @callback
     def _schedule_next(self) -> None:

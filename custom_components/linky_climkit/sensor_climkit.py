@@ -162,9 +162,13 @@ def climkit_sensors(hass: HomeAssistant, coordinator: ClimkitCoordinator) -> lis
         site_descriptions[5:5] = BATTERY
     entities = [ClimkitSensor(coordinator, site_id, d, site_device) for d in site_descriptions]
     assert coordinator.config_entry is not None
-    site_entry = dr.async_get(hass).async_get_or_create(
-        config_entry_id=coordinator.config_entry.entry_id, **site_device
-    )
+    entry_id = coordinator.config_entry.entry_id
+    registry = dr.async_get(hass)
+    site_entry = registry.async_get_or_create(config_entry_id=entry_id, **site_device)
+    current = {(DOMAIN, site_id), *((DOMAIN, m.id) for m in data.meters)}
+    for stale in dr.async_entries_for_config_entry(registry, entry_id):
+        if not stale.identifiers & current:  # a meter the site no longer has
+            registry.async_update_device(stale.id, remove_config_entry_id=entry_id)
     for meter in data.meters:
         device = DeviceInfo(
             identifiers={(DOMAIN, meter.id)},

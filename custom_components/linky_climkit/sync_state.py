@@ -43,6 +43,7 @@ class LinkyState:
     initialised: bool = False
     production: bool | None = None
     last_day: date | None = None
+    complete_day: date | None = None
     attempts: list[datetime] = field(default_factory=list)
     last_success: datetime | None = None
     backoff_until: datetime | None = None
@@ -71,6 +72,7 @@ class LinkyState:
             "initialised": self.initialised,
             "production": self.production,
             "last_day": iso(self.last_day),
+            "complete_day": iso(self.complete_day),
             "attempts": [a.isoformat() for a in self.attempts],
             "last_success": iso(self.last_success),
             "backoff_until": iso(self.backoff_until),
@@ -115,6 +117,7 @@ class LinkyState:
             initialised=bool(data.get("initialised", False)),
             production=data.get("production"),
             last_day=d(data.get("last_day")),
+            complete_day=d(data.get("complete_day")),
             attempts=[datetime.fromisoformat(a) for a in data.get("attempts", [])],
             last_success=dt(data.get("last_success")),
             backoff_until=dt(data.get("backoff_until")),

@@ -572,6 +572,13 @@ class ClimkitSimulator:
     def calls_to(self, endpoint: str | None = None) -> list[CallRecord]:
         return [c for c in self.calls if endpoint is None or c.endpoint == endpoint]
 
+    def forget_cache(self) -> None:
+        """Recompute served rows (after changing a site's meters in a test)."""
+        self._deltas.clear()
+        self._days.clear()
+        self._hours.clear()
+        self._gap_means.clear()
+
     def revoke_tokens(self) -> None:
         """Forget every issued token (next data request: 401 Token has expired)."""
         self._tokens.clear()
