@@ -99,6 +99,9 @@ async def test_diagnostics_hide_identifiers(
         assert secret not in text, secret
     assert diagnostics["requests_made"] == len(climkit_sim.calls)
     assert diagnostics["time_zone"] == "Europe/Zurich"
+    site_newest = diagnostics["newest_statistics"]["site consumption"]
+    assert site_newest["start"] == "2026-11-19T22:00:00+00:00"  # 23:00 in Zurich, yesterday
+    assert any(label.startswith("meter ") for label in diagnostics["newest_statistics"])
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 

@@ -105,6 +105,12 @@ async def test_diagnostics_hide_secrets(
     assert diagnostics["budget"]["calls_last_12h"] == len(conso_sim.calls)
     assert diagnostics["state"]["initialised"] is True
     assert diagnostics["state"]["outcomes"]["consommation_quotidienne"]["calls"] >= 3
+    newest = diagnostics["newest_statistics"]["consumption"]
+    assert newest["start"] == "2026-11-19T22:00:00+00:00"  # 23:00 Paris on the last day
+    assert newest["sum"] > 0
+    assert diagnostics["newest_statistics"]["max_power"]["max"] > 0
+    assert diagnostics["newest_statistics"]["production"] is None
+    assert diagnostics["state"]["missing_points"] == 0
 
 
 async def test_expired_token_starts_reauth_without_calls(

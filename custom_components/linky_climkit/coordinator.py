@@ -300,6 +300,10 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
             raise
         self._answered += 1
         outcome.last_success, outcome.last_error = now, None
+        self.state.missing_points += series.missing
+        for note in series.notes:
+            if note.startswith("clamped:"):
+                self.state.clamped_points += int(note.split(":", 1)[1])
         return series
 
     async def _run_first_import(self, now: datetime) -> None:

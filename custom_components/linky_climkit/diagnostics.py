@@ -5,12 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.components.recorder.statistics import get_last_statistics
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.recorder import get_instance
+from homeassistant.util import dt as dt_util
 
 from .climkit_coordinator import ClimkitCoordinator
 from .const import CONF_API_URL, CONF_PASSWORD, CONF_PRM, CONF_SITE_ID, CONF_TOKEN, CONF_USERNAME
 from .coordinator import LinkyCoordinator
 from .entry import LinkyClimkitConfigEntry
+from .providers.model import Channel
 
 REDACTED = "**REDACTED**"
 TO_REDACT = {
@@ -54,9 +58,49 @@ async def async_get_config_entry_diagnostics(
     }
     if isinstance(coordinator, LinkyCoordinator):
         details = _linky(coordinator)
+        series = {c.value: spec.statistic_id for c, spec in coordinator.specs.items()}
     else:
         details = _climkit(coordinator)
+        series = {
+            _climkit_label(coordinator, key): coordinator.spec(*_split(key)).statistic_id
+            for key in sorted(coordinator.state.latest)
+        }
+    details["newest_statistics"] = await _newest(hass, series)
     return async_redact_data({**common, **details}, TO_REDACT)
+
+
+async def _newest(hass: HomeAssistant, series: dict[str, str]) -> dict[str, Any]:
+    """The newest stored row of each series (start and value), read from the recorder."""
+    newest: dict[str, Any] = {}
+    for label, statistic_id in series.items():
+        rows = await get_instance(hass).async_add_executor_job(
+            get_last_statistics, hass, 1, statistic_id, True, {"sum", "state", "max"}
+        )
+        row = rows.get(statistic_id, [None])[0]
+        newest[label] = (
+            None
+            if row is None
+            else {
+                "start": dt_util.utc_from_timestamp(row["start"]).isoformat(),
+                "state": row.get("state"),
+                "sum": row.get("sum"),
+                "max": row.get("max"),
+            }
+        )
+    return newest
+
+
+def _split(key: str) -> tuple[str, Channel]:
+    owner, channel = key.split(":", 1)
+    return owner, Channel(channel)
+
+
+def _climkit_label(coordinator: ClimkitCoordinator, key: str) -> str:
+    owner, channel = key.split(":", 1)
+    if owner == coordinator.site_id:
+        return f"site {channel}"
+    index = next((i for i, m in enumerate(coordinator.state.meters) if m.id == owner), -1)
+    return f"meter {index} {channel}"
 
 
 def _linky(coordinator: LinkyCoordinator) -> dict[str, Any]:
@@ -81,17 +125,13 @@ def _linky(coordinator: LinkyCoordinator) -> dict[str, Any]:
 
 def _climkit(coordinator: ClimkitCoordinator) -> dict[str, Any]:
     state = coordinator.state.as_dict()
-    site_id = coordinator.site_id
     meters = [
         {"type": m.type, "role": m.role, "rule_meter": m.is_rule_meter, "prim_ad": m.prim_ad}
         for m in coordinator.state.meters
     ]
     state.pop("meters", None)
     state["latest"] = {
-        key.replace(site_id, "site").split(":")[-1]
-        if key.startswith(site_id)
-        else f"meter {index}:{key.split(':')[-1]}": value
-        for index, (key, value) in enumerate(state["latest"].items())
+        _climkit_label(coordinator, key): value for key, value in state["latest"].items()
     }
     return {
         "meters": meters,

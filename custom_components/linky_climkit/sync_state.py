@@ -51,6 +51,8 @@ class LinkyState:
     backfill_done: dict[str, bool] = field(default_factory=dict)
     hourly_missing: bool = False
     production_refused: bool = False
+    missing_points: int = 0
+    clamped_points: int = 0
     latest_consumption: tuple[date, float] | None = None
     latest_production: tuple[date, float] | None = None
     latest_peak: tuple[date, float, datetime] | None = None
@@ -80,6 +82,8 @@ class LinkyState:
             "backfill_done": dict(self.backfill_done),
             "hourly_missing": self.hourly_missing,
             "production_refused": self.production_refused,
+            "missing_points": self.missing_points,
+            "clamped_points": self.clamped_points,
             "latest_consumption": _pair(self.latest_consumption),
             "latest_production": _pair(self.latest_production),
             "latest_peak": None
@@ -127,6 +131,8 @@ class LinkyState:
             backfill_done={k: bool(v) for k, v in data.get("backfill_done", {}).items()},
             hourly_missing=bool(data.get("hourly_missing", False)),
             production_refused=bool(data.get("production_refused", False)),
+            missing_points=int(data.get("missing_points", 0)),
+            clamped_points=int(data.get("clamped_points", 0)),
             latest_consumption=_unpair(data.get("latest_consumption")),
             latest_production=_unpair(data.get("latest_production")),
             latest_peak=None
