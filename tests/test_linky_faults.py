@@ -13,7 +13,7 @@ from homeassistant.helpers import entity_registry as er
 from custom_components.linky_climkit.budget import Priority
 from custom_components.linky_climkit.const import DOMAIN
 from custom_components.linky_climkit.importer import statistic_id
-from tests.conftest import NOW, PRM, PROD_PRM
+from tests.conftest import NOW, PRM, PROD_PRM, linky_entry
 from tests.simulators.conso_api import PARIS, ConsoApiSimulator, MeterProfile
 from tests.statistics_reader import assert_continuous, day_total, hourly_rows, rows_of_day
 from tests.time_travel import advance, setup_linky
@@ -201,3 +201,68 @@ async def test_budget_postpones_calls(
     await advance(paris, freezer, [coordinator], sync + timedelta(hours=14))
     assert coordinator.have_yesterday()
     assert coordinator.budget.used() <= 24
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        "technical_error",
+        "enedis_raw_500",
+        "token_refresh",
+        "unknown_error",
+        "cloudflare_502_html",
+        "cloudflare_502_json",
+        "gateway_900908",
+    ],
+)
+async def test_upstream_failures_back_off_30_minutes_and_heal(
+    paris: HomeAssistant,
+    conso_sim: ConsoApiSimulator,
+    freezer: FrozenDateTimeFactory,
+    fault: str,
+) -> None:
+    """Every outage shape of conso-api.md §3: the sync fails, nothing is called for 30 minutes,
+    statistics keep what they had, the next attempts heal the day. (Timeouts raise the same
+    error as a refused connection: tests/test_conso_api_client.py.)"""
+    freezer.move_to(NOW)
+    _, coordinator = await setup_linky(paris, conso_sim, PRM)
+    sync = (NOW + timedelta(days=1)).replace(hour=8, minute=30, second=18)
+    await advance(paris, freezer, [coordinator], sync - timedelta(seconds=2))
+    before = await hourly_rows(paris, CONSUMPTION)
+    conso_sim.add_fault(fault, types={"consommation_quotidienne"})
+    await advance(paris, freezer, [coordinator], sync)
+    assert not coordinator.last_update_success
+    assert coordinator.state.backoff_until is not None
+    assert coordinator.state.backoff_until - sync >= timedelta(minutes=29)
+    calls = len(conso_sim.calls)
+    await advance(paris, freezer, [coordinator], sync + timedelta(minutes=28))
+    assert len(conso_sim.calls) == calls
+    assert await hourly_rows(paris, CONSUMPTION) == before
+    conso_sim.clear_faults()
+    await advance(paris, freezer, [coordinator], sync.replace(hour=16))
+    assert coordinator.last_update_success
+    day = NOW.date()
+    rows = await hourly_rows(paris, CONSUMPTION)
+    assert len(rows_of_day(rows, day)) == 24
+    assert day_total(rows, day) == pytest.approx(conso_sim.daily_wh(PRM, day) / 1000, abs=1e-4)
+    assert_continuous(rows)
+
+
+async def test_connection_refused_at_setup(
+    paris: HomeAssistant, conso_sim: ConsoApiSimulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """An unreachable service at setup: the entry loads, the import waits 30 minutes."""
+    freezer.move_to(NOW)
+    entry = linky_entry(conso_sim, PRM)
+    entry.add_to_hass(paris)
+    paris.config_entries.async_update_entry(
+        entry, data={**entry.data, "api_url": "http://127.0.0.1:9/api"}
+    )
+    assert await paris.config_entries.async_setup(entry.entry_id)
+    await paris.async_block_till_done()
+    coordinator = entry.runtime_data
+    assert entry.state is ConfigEntryState.LOADED
+    assert coordinator.state.pending
+    assert coordinator.state.backoff_until is not None
+    assert coordinator.state.outcomes["consommation_quotidienne"].last_error
+    assert await hourly_rows(paris, CONSUMPTION) == []

@@ -12,6 +12,8 @@ from .const import CONF_API_URL, CONF_PASSWORD, CONF_TOKEN, CONF_USERNAME, DOMAI
 from .providers import climkit, conso_api
 
 PACER_KEY = f"{DOMAIN}_climkit_pacer"
+CONSO_API_TIMEOUT = conso_api.DEFAULT_TIMEOUT
+CLIMKIT_TIMEOUT = climkit.DEFAULT_TIMEOUT
 
 
 def climkit_pacer(hass: HomeAssistant) -> climkit.Pacer:
@@ -29,6 +31,7 @@ def conso_api_client(hass: HomeAssistant, data: Mapping[str, Any]) -> conso_api.
         data[CONF_TOKEN],
         base_url=data.get(CONF_API_URL) or conso_api.DEFAULT_BASE_URL,
         user_agent=USER_AGENT,
+        timeout=CONSO_API_TIMEOUT,
     )
 
 
@@ -41,4 +44,5 @@ def climkit_client(hass: HomeAssistant, data: Mapping[str, Any]) -> climkit.Clim
         pacer=climkit_pacer(hass),
         user_agent=USER_AGENT,
         base_url=data.get(CONF_API_URL) or climkit.DEFAULT_BASE_URL,
+        timeout=CLIMKIT_TIMEOUT,
     )

@@ -131,10 +131,19 @@ WATER = ClimkitSensorDescription(
 HEAT = _energy("heat", Channel.HEAT)
 
 
+METER_LAST_DATA = ClimkitSensorDescription(
+    key="last_data_time",
+    translation_key="last_data_time",
+    device_class=SensorDeviceClass.TIMESTAMP,
+    entity_category=EntityCategory.DIAGNOSTIC,
+    value_fn=lambda d, _o: d.last_data_end,
+)
+
+
 def _meter_descriptions(meter: MeterInfo) -> list[ClimkitSensorDescription]:
     if meter.type != "electricity":
-        return [WATER if channel_of_type(meter.type) is Channel.WATER else HEAT]
-    return PRODUCER if meter.role == "production" else CONSUMER
+        return [WATER if channel_of_type(meter.type) is Channel.WATER else HEAT, METER_LAST_DATA]
+    return [*(PRODUCER if meter.role == "production" else CONSUMER), METER_LAST_DATA]
 
 
 def climkit_sensors(hass: HomeAssistant, coordinator: ClimkitCoordinator) -> list[ClimkitSensor]:
