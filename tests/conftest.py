@@ -7,6 +7,7 @@ import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
+from unittest.mock import AsyncMock, patch
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -71,6 +72,15 @@ def no_secret_in_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
 @pytest.fixture
 def mock_recorder_before_hass(async_test_recorder: Any) -> None:
     """Resolve the recorder database before hass is created (recorder tests)."""
+
+
+@pytest.fixture
+def no_setup() -> Iterator[AsyncMock]:
+    """Config-flow tests: created entries are not set up."""
+    with patch(
+        "custom_components.linky_climkit.async_setup_entry", return_value=True
+    ) as mock_setup:
+        yield mock_setup
 
 
 @pytest.fixture

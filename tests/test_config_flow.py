@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
-from unittest.mock import AsyncMock, patch
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
@@ -29,16 +27,7 @@ from custom_components.linky_climkit.providers.conso_api import DEFAULT_BASE_URL
 from tests.conftest import NOW, PRM, PROD_PRM, linky_entry, token_for
 from tests.simulators.conso_api import ConsoApiSimulator
 
-pytestmark = pytest.mark.usefixtures("recorder_mock")
-
-
-@pytest.fixture(autouse=True)
-def no_setup() -> Iterator[AsyncMock]:
-    """The flow is tested alone: entries are not set up."""
-    with patch(
-        "custom_components.linky_climkit.async_setup_entry", return_value=True
-    ) as mock_setup:
-        yield mock_setup
+pytestmark = pytest.mark.usefixtures("recorder_mock", "no_setup")
 
 
 @pytest.fixture(autouse=True)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
-from unittest.mock import AsyncMock, patch
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
@@ -24,17 +22,8 @@ from custom_components.linky_climkit.const import (
 from tests.conftest import CH_NOW, climkit_entry
 from tests.simulators.climkit import DEMO_SITE_ID, ClimkitSimulator, demo_site
 
-pytestmark = pytest.mark.usefixtures("recorder_mock", "fast_pacer")
+pytestmark = pytest.mark.usefixtures("recorder_mock", "fast_pacer", "no_setup")
 OTHER_SITE = "65f0a1b2c3d4e5f6071829ff"
-
-
-@pytest.fixture(autouse=True)
-def no_setup() -> Iterator[AsyncMock]:
-    """The flow is tested alone: entries are not set up."""
-    with patch(
-        "custom_components.linky_climkit.async_setup_entry", return_value=True
-    ) as mock_setup:
-        yield mock_setup
 
 
 @pytest.fixture(autouse=True)

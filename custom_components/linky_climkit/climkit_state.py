@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from .iso import iso, to_date, to_datetime
 from .providers.climkit import MeterInfo, SiteInfo
 
 
@@ -42,9 +43,6 @@ class ClimkitState:
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
 
-        def iso(value: date | datetime | None) -> str | None:
-            return None if value is None else value.isoformat()
-
         site = None
         if self.site is not None:
             site = asdict(self.site)
@@ -73,12 +71,7 @@ class ClimkitState:
         """Inverse of as_dict."""
         if not data:
             return cls()
-
-        def dt(value: Any) -> datetime | None:
-            return None if value is None else datetime.fromisoformat(value)
-
-        def d(value: Any) -> date | None:
-            return None if value is None else date.fromisoformat(value)
+        dt, d = to_datetime, to_date
 
         raw_site = data.get("site")
         site = None

@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from .iso import iso, to_date, to_datetime
+
 
 @dataclass(slots=True)
 class FetchTask:
@@ -66,9 +68,6 @@ class LinkyState:
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form (dates and datetimes as ISO strings)."""
 
-        def iso(value: date | datetime | None) -> str | None:
-            return None if value is None else value.isoformat()
-
         return {
             "pending": [t.as_dict() for t in self.pending],
             "initialised": self.initialised,
@@ -108,12 +107,7 @@ class LinkyState:
         """Inverse of as_dict; unknown or missing keys fall back to defaults."""
         if not data:
             return cls()
-
-        def dt(value: Any) -> datetime | None:
-            return None if value is None else datetime.fromisoformat(value)
-
-        def d(value: Any) -> date | None:
-            return None if value is None else date.fromisoformat(value)
+        dt, d = to_datetime, to_date
 
         peak = data.get("latest_peak")
         return cls(
