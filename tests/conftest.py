@@ -38,7 +38,7 @@ ZURICH = ZoneInfo("Europe/Zurich")
 
 PRM = "12345678901234"
 PROD_PRM = "98765432109876"
-SYNC_OFFSET = 3600 + 17  # 07:00:17 every day
+SYNC_OFFSET = 3600 + 17  # rungs 07:00:17, 08:30:17: Linky syncs at 08:30:17 (after publication)
 NOW = datetime(2026, 11, 20, 9, 30, 0, tzinfo=PARIS)
 HOURLY_SINCE = date(2026, 9, 1)
 FULL_HISTORY = date(2020, 1, 1)

@@ -13,7 +13,7 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
-from pytest_homeassistant_custom_component.common import async_fire_time_changed
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.linky_climkit.climkit_coordinator import ClimkitCoordinator
 from custom_components.linky_climkit.const import DOMAIN
@@ -46,11 +46,17 @@ async def zurich(hass: HomeAssistant) -> None:
 
 
 async def setup_site(
-    hass: HomeAssistant, sim: ClimkitSimulator, site_id: str = DEMO_SITE_ID
+    hass: HomeAssistant,
+    sim: ClimkitSimulator,
+    site_id: str = DEMO_SITE_ID,
+    *,
+    entry: MockConfigEntry | None = None,
 ) -> ClimkitCoordinator:
-    """Set up the entry and run the history import to its end."""
-    entry = climkit_entry(sim, site_id)
-    entry.add_to_hass(hass)
+    """Set up the entry (a new one unless given, already added) and run the history import
+    to its end."""
+    if entry is None:
+        entry = climkit_entry(sim, site_id)
+        entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED

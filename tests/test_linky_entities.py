@@ -62,7 +62,7 @@ async def test_sensors_and_device(
     assert consumption.attributes["device_class"] == "energy"
     next_sync = sensor(paris, PROD_PRM, "next_sync")
     assert next_sync.startswith((NOW + timedelta(days=1)).date().isoformat())
-    assert next_sync.endswith("T06:00:17+00:00")
+    assert next_sync.endswith("T07:30:17+00:00")
     expiry = sensor(paris, PROD_PRM, "token_expiry")
     assert expiry[:4] == "2029"
     device = dr.async_get(paris).async_get_device_by_identifier((DOMAIN, PROD_PRM), entry.entry_id)

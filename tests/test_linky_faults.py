@@ -34,18 +34,21 @@ def consumption_state(hass: HomeAssistant, prm: str = PRM) -> str:
 async def test_upstream_error_backs_off_and_heals(
     paris: HomeAssistant, conso_sim: ConsoApiSimulator, freezer: FrozenDateTimeFactory
 ) -> None:
-    """Enedis 500 at the daily sync: entities unavailable, retry after 30 min, day healed."""
+    """Enedis 500 at the daily sync: entities unavailable, no retry for 30 min, day healed by
+    the afternoon attempt (08:30 + 90 min is past the 10:00 end of the morning ladder)."""
     freezer.move_to(NOW)
     _, coordinator = await setup_linky(paris, conso_sim, PRM)
     next_day = NOW + timedelta(days=1)
     conso_sim.add_fault("technical_error", types={"consommation_quotidienne"}, remaining=1)
-    daily = next_day.replace(hour=7, minute=0, second=18)
+    daily = next_day.replace(hour=8, minute=30, second=18)
     await advance(paris, freezer, [coordinator], daily)
     assert consumption_state(paris) == "unavailable"
     assert coordinator.state.backoff_until is not None
     assert coordinator.next_run is not None
     assert coordinator.next_run - daily >= timedelta(minutes=29)
     await advance(paris, freezer, [coordinator], next_day.replace(hour=12))
+    assert consumption_state(paris) == "unavailable"
+    await advance(paris, freezer, [coordinator], next_day.replace(hour=15))
     day = next_day.date() - timedelta(days=1)
     assert consumption_state(paris) != "unavailable"
     rows = await hourly_rows(paris, CONSUMPTION)
@@ -61,7 +64,7 @@ async def test_quota_backoff_survives_restart(
     freezer.move_to(NOW)
     entry, coordinator = await setup_linky(paris, conso_sim, PRM)
     conso_sim.add_fault("quota_900804", types={"consommation_quotidienne"}, remaining=1)
-    sync = (NOW + timedelta(days=1)).replace(hour=7, minute=0, second=18)
+    sync = (NOW + timedelta(days=1)).replace(hour=8, minute=30, second=18)
     await advance(paris, freezer, [coordinator], sync)
     until = coordinator.state.backoff_until
     assert until is not None
@@ -72,7 +75,7 @@ async def test_quota_backoff_survives_restart(
     assert coordinator.state.backoff_until == until
     await advance(paris, freezer, [coordinator], until - timedelta(minutes=1))
     assert len(conso_sim.calls) == calls
-    await advance(paris, freezer, [coordinator], until + timedelta(hours=1))
+    await advance(paris, freezer, [coordinator], until + timedelta(hours=3))
     assert len(conso_sim.calls) > calls
     assert coordinator.have_yesterday()
 
@@ -83,7 +86,7 @@ async def test_cloudflare_block_waits_a_day(
     """An HTML 403 from Cloudflare stops every call for 24 hours."""
     freezer.move_to(NOW)
     _, coordinator = await setup_linky(paris, conso_sim, PRM)
-    sync = (NOW + timedelta(days=1)).replace(hour=7, minute=0, second=18)
+    sync = (NOW + timedelta(days=1)).replace(hour=8, minute=30, second=18)
     await advance(paris, freezer, [coordinator], sync - timedelta(seconds=2))
     conso_sim.add_fault("cloudflare_403")
     await advance(paris, freezer, [coordinator], sync)
@@ -121,7 +124,8 @@ async def test_first_import_resumes_after_outage(
 async def test_late_day_follows_the_retry_ladder(
     paris: HomeAssistant, conso_sim: ConsoApiSimulator, freezer: FrozenDateTimeFactory
 ) -> None:
-    """A day published on D+2: tries at 07:00, 08:30, the afternoon, then the next morning."""
+    """A day published on D+2: tries at 08:30 (first rung after 08:00), the afternoon, then the
+    next morning; the 07:00 rung is never used since nothing is published before 08:00."""
     freezer.move_to(NOW)
     _, coordinator = await setup_linky(paris, conso_sim, PRM)
     late = NOW.date()  # published on D+2 instead of D+1
@@ -132,11 +136,11 @@ async def test_late_day_follows_the_retry_ladder(
     daily = conso_sim.calls_of("consommation_quotidienne")[before:]
     moments = [c.at.astimezone(PARIS) for c in daily]
     day1 = [m for m in moments if m.date() == late + timedelta(days=1)]
-    assert [(m.hour, m.minute) for m in day1][:3] == [(7, 0), (8, 30), (13, 30)]
-    assert len(day1) == 3
+    # 08:30 + 90 min is 10:00, the end of the morning ladder: next is the afternoon.
+    assert [(m.hour, m.minute) for m in day1] == [(8, 30), (13, 30)]
     day2 = [m for m in moments if m.date() == late + timedelta(days=2)]
-    # D+1 is normally published at 08:00 on D+2: both arrive at the 08:30 retry.
-    assert [(m.hour, m.minute) for m in day2] == [(7, 0), (8, 30)]
+    # D+1 is normally published at 08:00 on D+2: both arrive at the first attempt.
+    assert [(m.hour, m.minute) for m in day2] == [(8, 30)]
     rows = await hourly_rows(paris, CONSUMPTION)
     assert len(rows_of_day(rows, late)) == 24
     assert day_total(rows, late) == pytest.approx(conso_sim.daily_wh(PRM, late) / 1000, abs=1e-4)

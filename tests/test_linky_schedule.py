@@ -32,7 +32,8 @@ async def test_thirty_days_budget_schedule_and_backfill(
     assert max_calls_in_window(conso_sim.calls) <= 24
     assert all(c.status != 429 for c in conso_sim.calls)
 
-    # Daily syncs: the first daily call of each day is at 07:00:17 local (the stable offset).
+    # Daily syncs: the first daily call of each day is at 08:30:17 local, the first rung of the
+    # stable offset (06:00 + 1 h 17 s + k × 90 min) after publication.
     daily_calls = [
         c for c in conso_sim.calls_of("consommation_quotidienne") if c.at > NOW + timedelta(hours=1)
     ]
@@ -43,13 +44,13 @@ async def test_thirty_days_budget_schedule_and_backfill(
     assert len(first_of_day) == 2 * 30
     for moment in first_of_day.values():
         offset = (moment - moment.replace(hour=6, minute=0, second=0, microsecond=0)).seconds
-        assert SYNC_OFFSET <= offset <= SYNC_OFFSET + 2, moment
-    # Published at 08:00: one retry 90 minutes later, then nothing more that day.
+        assert SYNC_OFFSET + 5400 <= offset <= SYNC_OFFSET + 5400 + 2, moment
+    # Published at 08:00: the first attempt finds the day, nothing more that day.
     per_day: dict[tuple[str, date], int] = {}
     for call in daily_calls:
         key = (call.params["pointId"], call.at.astimezone(PARIS).date())
         per_day[key] = per_day.get(key, 0) + 1
-    assert set(per_day.values()) == {2}
+    assert set(per_day.values()) == {1}
 
     # Backfill finished: 24 months of hourly rows, day totals still the billing figures.
     for coordinator in coordinators:

@@ -580,6 +580,42 @@ def test_daily_and_afternoon_times(day: date) -> None:
         assert moment.astimezone(PARIS).date() == day
 
 
+@pytest.mark.parametrize(
+    ("offset", "first"),
+    [
+        (1, time(9, 0, 1)),  # rungs 06:00:01, 07:30:01, 09:00:01
+        (600 + 17, time(9, 10, 17)),
+        (1800, time(8, 0)),  # 06:30, 08:00
+        (1799, time(9, 29, 59)),  # 07:59:59 is one second early
+        (1801, time(8, 0, 1)),
+        (3600 + 17, time(8, 30, 17)),
+        (7200, time(8, 0)),  # exactly at publication
+        (7199, time(9, 29, 59)),
+        (14399, time(9, 59, 59)),
+    ],
+)
+def test_first_attempt_is_the_first_rung_after_publication(offset: int, first: time) -> None:
+    published = time(8)
+    for day in (DAY, date(2026, 3, 29), date(2026, 10, 25)):
+        assert daily_time(day, offset, PARIS, published) == at(day, *_hms(first))
+        # every offset keeps one morning rung, so the 10:00 limit is never passed
+        assert published <= first < time(10)
+        got = next_sync(
+            at(day, 5),
+            offset=offset,
+            tz=PARIS,
+            have_yesterday=False,
+            attempts_today=[],
+            catch_up=CATCH_UP,
+            published=published,
+        )
+        assert got == at(day, *_hms(first))
+
+
+def _hms(moment: time) -> tuple[int, int, int]:
+    return moment.hour, moment.minute, moment.second
+
+
 def test_daily_time_on_dst_days_in_utc() -> None:
     assert daily_time(date(2026, 3, 29), OFFSET, PARIS).astimezone(UTC) == datetime(
         2026, 3, 29, 5, 0, 17, tzinfo=UTC

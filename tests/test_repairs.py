@@ -81,7 +81,7 @@ async def test_transient_problems_clear_after_success(
     """Consent, quota and block problems are raised at the failing sync and cleared later."""
     freezer.move_to(NOW)
     _, coordinator = await setup_linky(paris, conso_sim, PRM)
-    sync = (NOW + timedelta(days=1)).replace(hour=7, minute=0, second=18)
+    sync = (NOW + timedelta(days=1)).replace(hour=8, minute=30, second=18)
     await advance(paris, freezer, [coordinator], sync - timedelta(seconds=2))
     conso_sim.add_fault(fault, types={"consommation_quotidienne"}, remaining=1)
     await advance(paris, freezer, [coordinator], sync)

@@ -43,14 +43,25 @@ async def async_setup_entry(hass: HomeAssistant, entry: LinkyClimkitConfigEntry)
     await coordinator.async_config_entry_first_refresh()
     entry.runtime_data = coordinator
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    entry.async_on_unload(entry.add_update_listener(_async_options_updated))
+    if coordinator.costs.stale:
+        # The tariff changed (or was set): price the stored energy again, in the background.
+        entry.async_create_background_task(
+            hass, coordinator.async_recompute_costs(), f"{DOMAIN} costs {entry.entry_id}"
+        )
     return True
+
+
+async def _async_options_updated(hass: HomeAssistant, entry: LinkyClimkitConfigEntry) -> None:
+    """A new tariff: reload, which re-prices the stored statistics (no API call)."""
+    await hass.config_entries.async_reload(entry.entry_id)
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: LinkyClimkitConfigEntry) -> None:
     """Forget the entry's repair issues and stored progress. No API is called; the statistics
     stay in the recorder (delete them in Developer tools → Statistics)."""
     clear_all(hass, entry)
-    for provider in ("linky", "climkit"):
+    for provider in ("linky", "climkit", "costs"):
         await Store[dict[str, object]](
             hass, 1, f"{DOMAIN}.{provider}.{entry.entry_id}"
         ).async_remove()
@@ -58,4 +69,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: LinkyClimkitConfigEntry
 
 async def async_unload_entry(hass: HomeAssistant, entry: LinkyClimkitConfigEntry) -> bool:
     """Unload the sensors; the timer is cancelled by the entry's unload callbacks."""
-    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    if unloaded:
+        await entry.runtime_data.costs.async_flush()
+    return unloaded

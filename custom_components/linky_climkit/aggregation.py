@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -51,53 +52,77 @@ def local_day(instant: datetime, tz: ZoneInfo) -> date:
     return instant.astimezone(tz).date()
 
 
-def _split_by_hour(interval: Interval) -> Iterable[tuple[datetime, float]]:
-    start = interval.start.astimezone(UTC)
-    end = interval.end.astimezone(UTC)
-    span = (end - start).total_seconds()
+def _split_by_hour(start: float, end: float, value: float) -> Iterable[tuple[float, float]]:
+    """Share `value` over [start, end) (POSIX seconds) by UTC hour, in proportion to time."""
+    span = end - start
     if span <= 0:
         return
     cursor = start
     while cursor < end:
-        hour = cursor.replace(minute=0, second=0, microsecond=0)
-        stop = min(end, hour + HOUR)
-        yield hour, interval.value * (stop - cursor).total_seconds() / span
+        hour = cursor - cursor % 3600
+        stop = min(end, hour + 3600)
+        yield hour, value * (stop - cursor) / span
         cursor = stop
+
+
+def _day_finder(stamps: Iterable[float], tz: ZoneInfo) -> Callable[[float], date]:
+    """Map POSIX seconds to local days with one bisection (exact in any time zone)."""
+    ordered = sorted(stamps)
+    if not ordered:
+        return lambda _stamp: date.min
+    first = local_day(datetime.fromtimestamp(ordered[0], UTC), tz)
+    last = local_day(datetime.fromtimestamp(ordered[-1], UTC), tz)
+    days = [first + timedelta(days=n) for n in range((last - first).days + 2)]
+    midnights = [day_start(day, tz).timestamp() for day in days]
+    return lambda stamp: days[bisect_right(midnights, stamp) - 1]
 
 
 def build_days(
     daily: Iterable[DayValue], intervals: Iterable[Interval], tz: ZoneInfo
 ) -> dict[date, DayEnergy]:
-    """Group day totals and intervals by local day; keep a shape only for fully covered days."""
+    """Group day totals and intervals by local day; keep a shape only for fully covered days.
+
+    Works on POSIX seconds: a year of 15-minute points for a dozen series is a lot of
+    datetime arithmetic otherwise.
+    """
     totals = {d.day: d.value for d in daily}
-    by_day: dict[date, dict[datetime, Interval]] = defaultdict(dict)
+    spans: dict[float, tuple[float, float]] = {}
     for interval in intervals:
-        key = interval.start.astimezone(UTC)  # local aware datetimes compare by wall clock
-        by_day[local_day(interval.start, tz)].setdefault(key, interval)
+        start = interval.start.timestamp()
+        if start not in spans:
+            spans[start] = (interval.end.timestamp(), interval.value)
+    day_of = _day_finder(spans, tz)
+    by_day: dict[date, list[float]] = defaultdict(list)
+    for start in sorted(spans):
+        by_day[day_of(start)].append(start)
     days: dict[date, DayEnergy] = {}
     for day in sorted(set(totals) | set(by_day)):
         hours: tuple[tuple[datetime, float], ...] | None = None
-        chunk = by_day.get(day)
-        if chunk and _covers(day, chunk.values(), tz):
-            buckets: dict[datetime, float] = dict.fromkeys(hour_starts(day, tz), 0.0)
-            for interval in chunk.values():
-                for hour, value in _split_by_hour(interval):
-                    if hour in buckets:
-                        buckets[hour] += value
-            hours = tuple(sorted(buckets.items()))
+        starts = by_day.get(day)
+        if starts and _covers(day, starts, spans, tz):
+            hour_rows = hour_starts(day, tz)
+            buckets = dict.fromkeys((h.timestamp() for h in hour_rows), 0.0)
+            for start in starts:
+                end, value = spans[start]
+                for hour, share in _split_by_hour(start, end, value):
+                    buckets[hour] += share
+            hours = tuple(zip(hour_rows, buckets.values(), strict=True))
         if day in totals or hours is not None:
             days[day] = DayEnergy(day=day, total=totals.get(day), hours=hours)
     return days
 
 
-def _covers(day: date, intervals: Iterable[Interval], tz: ZoneInfo) -> bool:
+def _covers(
+    day: date, starts: Iterable[float], spans: Mapping[float, tuple[float, float]], tz: ZoneInfo
+) -> bool:
+    """Whether the intervals starting at `starts` (sorted) tile the local day exactly."""
     start, end = day_bounds(day, tz)
-    cursor = start
-    for interval in sorted(intervals, key=lambda i: i.start.astimezone(UTC)):
-        if interval.start.astimezone(UTC) != cursor:
+    cursor = start.timestamp()
+    for begin in starts:
+        if begin != cursor:
             return False
-        cursor = interval.end.astimezone(UTC)
-    return cursor == end
+        cursor = spans[begin][0]
+    return cursor == end.timestamp()
 
 
 def shape_to_total(

@@ -21,13 +21,15 @@ from homeassistant.helpers.update_coordinator import UpdateFailed
 from homeassistant.util import dt as dt_util
 from homeassistant.util.unit_conversion import VolumeConverter
 
-from .aggregation import build_days, day_start
+from .aggregation import day_start
 from .climkit_state import ClimkitState
+from .climkit_window import PreparedWindow, prepare_window
 from .const import CONF_SITE_ID, CONF_SYNC_OFFSET, DOMAIN, EVENT_DATA_IMPORTED
 from .coordinator_base import ScheduledCoordinator
+from .costs import CostBook
 from .importer import Importer, StatisticSpec, energy_spec, statistic_id
 from .providers.climkit import ClimkitClient, MeterInfo, SiteInfo
-from .providers.climkit_parse import ParsedRows, exposed_meters, parse_site_rows
+from .providers.climkit_parse import exposed_meters
 from .providers.conso_api_parse import PARIS
 from .providers.errors import AuthError, NoDataError, ProviderError
 from .providers.model import Channel
@@ -85,14 +87,19 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
         self._store: Store[dict[str, Any]] = Store(
             hass, STORAGE_VERSION, f"{DOMAIN}.climkit.{entry.entry_id}"
         )
+        self.costs = CostBook(
+            hass, entry, self.site_id, f"Climkit {entry.title}", self.tz, Importer(hass, self.tz)
+        )
 
     async def _async_setup(self) -> None:
         self.state = ClimkitState.from_dict(await self._store.async_load())
         await self._load_tz()
+        await self.costs.async_load()
 
     async def _load_tz(self) -> None:
         name = self.state.site.timezone if self.state.site else "Europe/Zurich"
         self.tz = await dt_util.async_get_time_zone(name) or ZoneInfo("UTC")
+        self.costs.set_time_zone(self.tz, Importer(self.hass, self.tz))
 
     @property
     def meters(self) -> list[MeterInfo]:
@@ -189,31 +196,24 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
     async def _fetch_days(self, first: date, end: date, reason: str) -> None:
         """Read [first, end) (local days) for every meter type and import complete days."""
         start_utc, end_utc = day_start(first, self.tz), day_start(end, self.tz)
-        intervals: ParsedRows | None = None
+        answers: list[tuple[str, list[dict[str, Any]]]] = []
         for meter_type in self._types():
             rows = await self.client.site_data(self.site_id, meter_type, start_utc, end_utc)
-            parsed = parse_site_rows(
-                rows,
-                site_id=self.site_id,
-                meter_type=meter_type,
-                meters=self.state.meters,
-                tz=self.tz,
-            )
-            self.state.clamped += parsed.clamped
-            self.state.missing += parsed.missing
-            self.state.storage = self.state.storage or parsed.storage_seen
-            if parsed.last_end is not None and (
-                self.state.last_data_end is None or parsed.last_end > self.state.last_data_end
-            ):
-                self.state.last_data_end = parsed.last_end
-            if intervals is None:
-                intervals = parsed
-            else:
-                for key, values in parsed.intervals.items():
-                    intervals.intervals[key].extend(values)
+            answers.append((meter_type, rows))
+        # Parsing and grouping a month of 15-minute rows for every meter is CPU work: a
+        # worker thread does it so the event loop never stalls.
+        window = await self.hass.async_add_executor_job(
+            prepare_window, answers, self.site_id, self.state.meters, self.tz, end
+        )
+        self.state.clamped += window.clamped
+        self.state.missing += window.missing
+        self.state.storage = self.state.storage or window.storage_seen
+        if window.last_end is not None and (
+            self.state.last_data_end is None or window.last_end > self.state.last_data_end
+        ):
+            self.state.last_data_end = window.last_end
         self.state.last_success = dt_util.utcnow()
-        if intervals is not None:
-            await self._import(intervals, end, reason)
+        await self._import(window, reason)
 
     async def _run_history_window(self) -> None:
         cursor, start = self.state.history_cursor, self.state.history_start
@@ -233,21 +233,20 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
             self._reload_wanted = True
         await self._fetch_days(today - timedelta(days=TRAILING_DAYS), today, "daily_sync")
 
-    async def _import(self, parsed: ParsedRows, end: date, reason: str) -> None:
+    async def _import(self, window: PreparedWindow, reason: str) -> None:
         importer = Importer(self.hass, self.tz)
         changed: set[date] = set()
         channels: set[str] = set()
-        for (owner, channel), intervals in sorted(parsed.intervals.items()):
+        for (owner, channel), days in window.days.items():
             if channel in BATTERY_CHANNELS and not self.state.storage:
-                continue
-            days = {d: e for d, e in build_days((), intervals, self.tz).items() if d < end}
-            days = {d: e for d, e in days.items() if e.hours is not None}
-            if not days:
                 continue
             result = await importer.import_days(self.spec(owner, channel), days)
             if result.changed_days:
                 changed.update(result.changed_days)
                 channels.add(channel.value)
+                if owner == self.site_id:
+                    first, last = min(result.changed_days), max(result.changed_days)
+                    await self._price(channel, first, last)
             newest = max(days)
             key = latest_key(owner, channel)
             current = self.state.latest.get(key)
@@ -270,6 +269,26 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
                     "reason": reason,
                 },
             )
+
+    async def _price(
+        self, channel: Channel, first: date | None, last: date, *, split: bool = True
+    ) -> None:
+        """The site's grid import is what the bill charges, its grid export what it pays."""
+        if channel is Channel.GRID_IMPORT:
+            spec = self.spec(self.site_id, channel)
+            await self.costs.price(spec, channel, first, last, split=split)
+        elif channel is Channel.GRID_EXPORT:
+            await self.costs.compensate(self.spec(self.site_id, channel), channel, first, last)
+
+    async def async_recompute_costs(self) -> None:
+        """Price every stored day again with the current tariff (no Climkit call)."""
+        last = self._today()
+        consumption, feed_in, split = self.costs.change()
+        if consumption != date.max:
+            await self._price(Channel.GRID_IMPORT, consumption, last, split=split)
+        if feed_in != date.max:
+            await self._price(Channel.GRID_EXPORT, feed_in, last)
+        self.costs.mark_priced()
 
     def spec(self, owner: str, channel: Channel) -> StatisticSpec:
         """The statistic of one site or meter channel (m³ for water, kWh otherwise)."""

@@ -8,6 +8,7 @@ from typing import Any
 
 import probatio as vol
 from homeassistant.config_entries import ConfigEntry, ConfigFlow, ConfigFlowResult
+from homeassistant.core import callback
 from homeassistant.data_entry_flow import section
 from homeassistant.helpers.selector import (
     SelectOptionDict,
@@ -33,6 +34,7 @@ from .const import (
     PROVIDER_LINKY,
 )
 from .flow_checks import check_prm, check_token, climkit_sites
+from .options_flow import LinkyClimkitOptionsFlow
 from .providers import climkit, conso_api
 from .providers.token import TokenInfo, is_valid_prm
 from .schedule import new_offset
@@ -76,6 +78,12 @@ class LinkyClimkitConfigFlow(ConfigFlow, domain=DOMAIN):
         self._data: dict[str, Any] = {}
         self._info: TokenInfo | None = None
         self._sites: dict[str, str] = {}
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> LinkyClimkitOptionsFlow:
+        """The tariff of the entry (options flow)."""
+        return LinkyClimkitOptionsFlow()
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Choose the provider."""

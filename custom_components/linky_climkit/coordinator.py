@@ -25,6 +25,7 @@ from .budget import Priority
 from .budget_store import BudgetManager, BudgetRefused
 from .const import CONF_PRM, CONF_SYNC_OFFSET, DOMAIN, EVENT_DATA_IMPORTED
 from .coordinator_base import ScheduledCoordinator
+from .costs import CostBook
 from .importer import Importer, ImportResult, StatisticSpec, energy_spec, peak_spec
 from .providers.conso_api import ConsoApiClient, ConsoApiType, history_start, windows
 from .providers.conso_api_parse import PARIS, parse_daily, parse_load_curve, parse_max_power
@@ -51,7 +52,7 @@ from .repair_issues import (
     set_problem,
     token_expiring,
 )
-from .schedule import next_sync
+from .schedule import PUBLICATION, next_sync
 from .sync_state import FetchTask, LinkyState
 
 _LOGGER = logging.getLogger(__name__)
@@ -91,6 +92,7 @@ class LinkyData:
     token_expiry: datetime | None
     calls_used: int
     has_production: bool | None
+    cost: tuple[date, float, str] | None = None
 
 
 @dataclass(slots=True)
@@ -152,6 +154,7 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
         self.token_expiry = _token_expiry(token)
         self.state = LinkyState()
         self.importer = Importer(hass, PARIS)
+        self.costs = CostBook(hass, entry, self.prm, f"Linky {self.prm}", PARIS, self.importer)
         self._store: Store[dict[str, Any]] = Store(
             hass, STORAGE_VERSION, f"{DOMAIN}.linky.{entry.entry_id}"
         )
@@ -173,6 +176,7 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
 
     async def _async_setup(self) -> None:
         self.state = LinkyState.from_dict(await self._store.async_load())
+        await self.costs.async_load()
         self.budget.entries.add(self.config_entry.entry_id)
         if not self.state.initialised and not self.state.pending:
             self.state.pending = initial_plan(self._today())
@@ -420,6 +424,9 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
             result = await self.importer.import_days(
                 self.specs[channel], days, keep_stored_totals=keep_stored_totals
             )
+            self.costs.remember(channel, collected.intervals.get(channel, []))
+            if result.changed_days:
+                await self._price(channel, min(result.changed_days), max(result.changed_days))
             self._note_import(channel, result, changed, channels)
             rows += result.rows_written
             newest = max(days)
@@ -464,6 +471,26 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
                 },
             )
 
+    async def _price(
+        self, channel: Channel, first: date | None, last: date, *, split: bool = True
+    ) -> None:
+        if channel is Channel.CONSUMPTION:
+            await self.costs.price(self.specs[channel], channel, first, last, split=split)
+        else:
+            await self.costs.compensate(self.specs[channel], channel, first, last)
+
+    async def async_recompute_costs(self) -> None:
+        """Price the stored days again with the current tariff (no Conso API call): from the
+        first day whose prices changed; bucket energies only when the split changed."""
+        last = self._today()
+        consumption, feed_in, split = self.costs.change()
+        if consumption != date.max:
+            await self._price(Channel.CONSUMPTION, consumption, last, split=split)
+        if feed_in != date.max:
+            await self._price(Channel.PRODUCTION, feed_in, last)
+        self.costs.mark_priced()
+        self.async_set_updated_data(self.snapshot())
+
     @staticmethod
     def _note_import(
         channel: Channel, result: ImportResult, changed: set[date], channels: list[str]
@@ -499,6 +526,7 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
             have_yesterday=self.have_yesterday(),
             attempts_today=self._attempts_today(now),
             catch_up=max(timedelta(0), self._catch_up_at - now),
+            published=PUBLICATION,
         )
         self.next_daily = max(self.next_daily, self.budget.next_slot(Priority.DAILY))
         candidates = [self.next_daily]
@@ -526,6 +554,7 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
             token_expiry=self.token_expiry,
             calls_used=self.budget.used(),
             has_production=self.state.production,
+            cost=self.costs.latest_cost(),
         )
 
 

@@ -55,6 +55,7 @@ async def async_get_config_entry_diagnostics(
             "last_update_success": coordinator.last_update_success,
             "sync_offset_seconds": coordinator.offset,
         },
+        "costs": coordinator.costs.diagnostics(),
     }
     if isinstance(coordinator, LinkyCoordinator):
         details = _linky(coordinator)

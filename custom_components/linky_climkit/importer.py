@@ -7,6 +7,7 @@ rows of those days. Sums stay continuous: a changed day shifts every later sum w
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +31,8 @@ from .providers.model import Peak
 
 EPSILON = 1e-6
 ANCHOR_LOOKBACK = timedelta(days=7)
+INLINE_DAYS = 62  # longer blocks are planned in a worker thread
+WRITE_CHUNK = 4000  # rows per recorder call: its validation runs on the event loop
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _SLUG = re.compile(r"[^a-z0-9]+")
 
@@ -63,6 +66,11 @@ class StatisticSpec:
             unit_class=self.unit_class,
             unit_of_measurement=self.unit,
         )
+
+
+def money_spec(meter: str, channel: str, name: str, currency: str) -> StatisticSpec:
+    """A cost (or compensation) statistic in a currency."""
+    return StatisticSpec(statistic_id(meter, channel), name, currency, None)
 
 
 def energy_spec(meter: str, channel: str, name: str) -> StatisticSpec:
@@ -99,6 +107,15 @@ class _Row:
     total: float
 
 
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What one block import changes."""
+
+    changed: list[date]
+    to_write: list[_Row]
+    delta: float  # how much every later sum shifts
+
+
 def _contiguous(days: Iterable[date]) -> list[list[date]]:
     blocks: list[list[date]] = []
     for day in sorted(days):
@@ -120,6 +137,42 @@ class Importer:
         """Bind to Home Assistant's recorder and the meter's time zone."""
         self._hass = hass
         self._tz = tz
+        self._settled = False
+        self._queued: set[str] = set()
+        self._prefetched: dict[str, tuple[datetime, datetime, asyncio.Future[Any]]] = {}
+
+    def prefetch(self, spec: StatisticSpec, first: date, last: date) -> None:
+        """Start reading the stored rows of [first, last] now, for the next import of exactly
+        those days (call right after `read_hours`, which settled the recorder's queue)."""
+        start, _ = day_bounds(first, self._tz)
+        _, end = day_bounds(last, self._tz)
+        task = self._hass.async_create_task(
+            self._read(spec, start, end, {"state", "sum"}), eager_start=True
+        )
+        self._prefetched[spec.statistic_id] = (start, end, task)
+
+    async def _stored(
+        self, spec: StatisticSpec, start: datetime, end: datetime
+    ) -> list[dict[str, Any]]:
+        found = self._prefetched.pop(spec.statistic_id, None)
+        if found is not None:
+            if (found[0], found[1]) == (start, end) and spec.statistic_id not in self._queued:
+                rows: list[dict[str, Any]] = await found[2]
+                return rows
+            found[2].cancel()
+        return await self._read(spec, start, end, {"state", "sum"})
+
+    async def _settle(self, statistic_id: str) -> None:
+        """Wait for the recorder's queue only when our next reads depend on it.
+
+        Once at the start (earlier imports may still be queued), then only before re-reading a
+        statistic this importer has written: other statistics are independent, so the recorder
+        writes one while we compute the next.
+        """
+        if not self._settled or statistic_id in self._queued:
+            await get_instance(self._hass).async_block_till_done()
+            self._settled = True
+            self._queued.clear()
 
     async def _read(
         self, spec: StatisticSpec, start: datetime, end: datetime | None, types: set[StatType]
@@ -135,6 +188,18 @@ class Importer:
             types,
         )
         return [dict(r) for r in rows.get(spec.statistic_id, [])]
+
+    async def read_hours(
+        self, spec: StatisticSpec, start: datetime, end: datetime | None
+    ) -> list[tuple[datetime, float]]:
+        """The stored (hour start, amount) rows of a statistic in [start, end), once everything
+        queued (by any importer) is written."""
+        self._settled = False
+        await self._settle(spec.statistic_id)
+        rows = await self._read(spec, start, end, {"state"})
+        return [
+            (datetime.fromtimestamp(r["start"], UTC), float(r.get("state") or 0.0)) for r in rows
+        ]
 
     async def _anchor(self, spec: StatisticSpec, start: datetime) -> float:
         rows = await self._read(spec, start - ANCHOR_LOOKBACK, start, {"sum"})
@@ -156,9 +221,8 @@ class Importer:
         With `keep_stored_totals`, a day without a total keeps the total already stored.
         """
         result = ImportResult()
-        recorder = get_instance(self._hass)
         for block in _contiguous(days):
-            await recorder.async_block_till_done()  # read what earlier imports queued
+            await self._settle(spec.statistic_id)
             result.merge(await self._import_block(spec, block, days, keep_stored_totals))
         return result
 
@@ -171,12 +235,47 @@ class Importer:
     ) -> ImportResult:
         block_start, _ = day_bounds(block[0], self._tz)
         _, block_end = day_bounds(block[-1], self._tz)
+        stored = await self._stored(spec, block_start, block_end)
+        anchor = await self._anchor(spec, block_start)
+        job = (block, days, stored, anchor, keep_stored_totals)
+        if len(block) > INLINE_DAYS:
+            # Months of hours (a tariff change re-prices years): planned in a worker thread.
+            plan = await self._hass.async_add_executor_job(self._plan, *job)
+        else:
+            plan = self._plan(*job)
+        result = ImportResult(changed_days=plan.changed)
+        if not plan.to_write:
+            return result
+        metadata = spec.metadata()
+        for first in range(0, len(plan.to_write), WRITE_CHUNK):
+            if first:
+                await asyncio.sleep(0)  # the recorder validates each call on the loop
+            chunk = plan.to_write[first : first + WRITE_CHUNK]
+            statistics = [StatisticData(start=r.start, state=r.state, sum=r.total) for r in chunk]
+            async_add_external_statistics(self._hass, metadata, statistics)
+        self._queued.add(spec.statistic_id)
+        result.rows_written = len(plan.to_write)
+        if abs(plan.delta) > EPSILON:
+            get_instance(self._hass).async_adjust_statistics(
+                spec.statistic_id, block_end, plan.delta, spec.unit
+            )
+            result.adjustments = 1
+        return result
+
+    def _plan(
+        self,
+        block: Sequence[date],
+        days: Mapping[date, DayEnergy],
+        stored: Sequence[Mapping[str, Any]],
+        anchor: float,
+        keep_stored_totals: bool,
+    ) -> _Plan:
+        """The rows of the block, which differ from the stored ones, how later sums shift."""
         existing = [
             _Row(datetime.fromtimestamp(r["start"], UTC), float(r.get("state") or 0.0), r["sum"])
-            for r in await self._read(spec, block_start, block_end, {"state", "sum"})
+            for r in stored
             if r.get("sum") is not None
         ]
-        anchor = await self._anchor(spec, block_start)
         by_day: dict[date, list[_Row]] = {}
         for row in existing:
             by_day.setdefault(row.start.astimezone(self._tz).date(), []).append(row)
@@ -184,10 +283,9 @@ class Importer:
         values: dict[datetime, float] = {row.start: 0.0 for row in existing}
         changed: list[date] = []
         for day in block:
-            stored = by_day.get(day, [])
-            rows = self._day_rows(days[day], stored, keep_stored_totals)
-            new = dict(rows)
-            if not self._same_day(new, stored):
+            kept = by_day.get(day, [])
+            new = dict(self._day_rows(days[day], kept, keep_stored_totals))
+            if not self._same_day(new, kept):
                 changed.append(day)
             values.update(new)
 
@@ -204,20 +302,9 @@ class Importer:
             or not _close(old[row.start].state, row.state)
             or not _close(old[row.start].total, row.total)
         ]
-        result = ImportResult(changed_days=changed)
-        if not to_write:
-            return result
-        statistics = [StatisticData(start=r.start, state=r.state, sum=r.total) for r in to_write]
-        async_add_external_statistics(self._hass, spec.metadata(), statistics)
-        result.rows_written = len(statistics)
         old_end = existing[-1].total if existing else anchor
         delta = (planned[-1].total if planned else anchor) - old_end
-        if abs(delta) > EPSILON:
-            get_instance(self._hass).async_adjust_statistics(
-                spec.statistic_id, block_end, delta, spec.unit
-            )
-            result.adjustments = 1
-        return result
+        return _Plan(changed, to_write, delta)
 
     def _day_rows(
         self, energy: DayEnergy, stored: Sequence[_Row], keep_stored_totals: bool
@@ -247,7 +334,7 @@ class Importer:
         result = ImportResult()
         if not peaks:
             return result
-        await get_instance(self._hass).async_block_till_done()
+        await self._settle(spec.statistic_id)
         ordered = sorted(peaks, key=lambda p: p.day)
         start, _ = day_bounds(ordered[0].day, self._tz)
         _, end = day_bounds(ordered[-1].day, self._tz)
@@ -265,5 +352,6 @@ class Importer:
             result.changed_days.append(peak.day)
         if statistics:
             async_add_external_statistics(self._hass, spec.metadata(), statistics)
+            self._queued.add(spec.statistic_id)
             result.rows_written = len(statistics)
         return result

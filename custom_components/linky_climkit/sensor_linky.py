@@ -33,6 +33,7 @@ class LinkySensorDescription(SensorEntityDescription):
     value_fn: Callable[[LinkyData], Value]
     attrs_fn: Callable[[LinkyData], Mapping[str, Any] | None] = lambda _: None
     available_fn: Callable[[LinkyData], bool] = lambda _: True
+    unit_fn: Callable[[LinkyData], str | None] | None = None
 
 
 SENSORS: tuple[LinkySensorDescription, ...] = (
@@ -63,6 +64,15 @@ SENSORS: tuple[LinkySensorDescription, ...] = (
         suggested_display_precision=2,
         value_fn=lambda d: None if d.peak is None else round(d.peak[1], 3),
         attrs_fn=lambda d: None if d.peak is None else {"day": d.peak[0], "peak_time": d.peak[2]},
+    ),
+    LinkySensorDescription(
+        key="daily_cost",
+        translation_key="daily_cost",
+        device_class=SensorDeviceClass.MONETARY,
+        suggested_display_precision=2,
+        value_fn=lambda d: None if d.cost is None else d.cost[1],
+        attrs_fn=lambda d: None if d.cost is None else {"day": d.cost[0]},
+        unit_fn=lambda d: None if d.cost is None else d.cost[2],
     ),
     LinkySensorDescription(
         key="last_data_date",
@@ -96,12 +106,14 @@ SENSORS: tuple[LinkySensorDescription, ...] = (
 
 
 def linky_sensors(coordinator: LinkyCoordinator) -> list[LinkySensor]:
-    """One set of sensors per PRM; production only when the PRM produces."""
-    return [
-        LinkySensor(coordinator, description)
-        for description in SENSORS
-        if description.key != "daily_production" or coordinator.data.has_production is not False
-    ]
+    """One set of sensors per PRM; production only when the PRM produces, cost only with a
+    tariff."""
+    skip = set()
+    if coordinator.data.has_production is False:
+        skip.add("daily_production")
+    if coordinator.costs.tariff is None or not coordinator.costs.tariff.periods:
+        skip.add("daily_cost")
+    return [LinkySensor(coordinator, d) for d in SENSORS if d.key not in skip]
 
 
 class LinkySensor(CoordinatorEntity[LinkyCoordinator], SensorEntity):
@@ -128,6 +140,15 @@ class LinkySensor(CoordinatorEntity[LinkyCoordinator], SensorEntity):
     def available(self) -> bool:
         """Unavailable after a failed sync, or when the value cannot exist."""
         return super().available and self.entity_description.available_fn(self.coordinator.data)
+
+    @property
+    def native_unit_of_measurement(self) -> str | None:
+        """The currency of a cost sensor, else the description's unit."""
+        if self.entity_description.unit_fn is not None:
+            return self.entity_description.unit_fn(self.coordinator.data) or (
+                self.coordinator.costs.currency
+            )
+        return super().native_unit_of_measurement
 
     @property
     def native_value(self) -> Value:

@@ -37,6 +37,7 @@ TOKEN_MARGIN = timedelta(seconds=60)
 DEFAULT_TOKEN_LIFETIME = timedelta(minutes=14)
 MAX_RETRIES = 3
 BACKOFF = (2.0, 4.0, 8.0)
+LARGE_BODY = 256 * 1024  # characters; bigger answers are decoded in a worker thread
 ID_PATTERN = re.compile(r"^[0-9a-f]{24}$")
 METER_TYPES = ("electricity", "heating", "cold_water", "hot_water")
 
@@ -330,16 +331,20 @@ class ClimkitClient:
                 raise ProviderConnectionError(
                     f"Climkit could not be reached ({type(err).__name__})"
                 ) from err
+        if len(text) > LARGE_BODY:
+            # A month of a site's 15-minute rows is megabytes of JSON: decoding it would stall
+            # the event loop for tens of milliseconds.
+            return await asyncio.to_thread(_decode, status, text, retry_after, self._now(), path)
         return _decode(status, text, retry_after, self._now(), path)
 
 
 def _decode(status: int, text: str, retry_after: str | None, now: datetime, path: str) -> Any:
-    message = _message(text)
     if status == 200:
         try:
             return json.loads(text)
         except ValueError as err:
             raise InvalidResponseError("Climkit answered 200 with a body that is not JSON") from err
+    message = _message(text)
     if status in (400, 401, 403, 422) and path == "/auth":
         raise AuthError(f"Climkit refused the credentials ({status})", status=status)
     if status in (401, 422):

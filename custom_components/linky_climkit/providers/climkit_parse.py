@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -74,6 +74,10 @@ def parse_timestamp(raw: Any, tz: ZoneInfo) -> datetime:
 
 def _number(row: dict[str, Any], key: str) -> float | None:
     value = row.get(key)
+    if type(value) is float:  # nearly every value: skip the generic checks
+        if not math.isfinite(value):
+            return None
+        return 0.0 if abs(value) < SNAP else value
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, str):
@@ -102,6 +106,28 @@ def parse_site_rows(
 ) -> ParsedRows:
     """15T rows of one meter type → intervals; rows with missing values are skipped."""
     parsed = ParsedRows()
+    for end, values in row_values(
+        rows, site_id=site_id, meter_type=meter_type, meters=meters, tz=tz, parsed=parsed
+    ):
+        start = end - QUARTER
+        for key, value in values.items():
+            parsed.intervals[key].append(Interval(start, end, value))
+    return parsed
+
+
+def row_values(
+    rows: Sequence[dict[str, Any]],
+    *,
+    site_id: str,
+    meter_type: str,
+    meters: Sequence[MeterInfo],
+    tz: ZoneInfo,
+    parsed: ParsedRows,
+) -> Iterator[tuple[datetime, dict[tuple[Owner, Channel], float]]]:
+    """(UTC end of the quarter-hour, value per series) of each usable row, once per stamp.
+
+    Counts missing and clamped values and the newest end into `parsed` (not its intervals).
+    """
     exposed = [m for m in exposed_meters(meters) if m.type == meter_type]
     seen: set[datetime] = set()
     for row in rows:
@@ -109,7 +135,6 @@ def parse_site_rows(
         if end in seen:
             continue
         seen.add(end)
-        start = end - QUARTER
         values = (
             _electricity(row, site_id, exposed, parsed)
             if meter_type == "electricity"
@@ -118,11 +143,9 @@ def parse_site_rows(
         if values is None:
             parsed.missing += 1
             continue
-        for key, value in values.items():
-            parsed.intervals[key].append(Interval(start, end, value))
         if parsed.last_end is None or end > parsed.last_end:
             parsed.last_end = end
-    return parsed
+        yield end, values
 
 
 def _electricity(
