@@ -8,10 +8,12 @@ from datetime import date, datetime, time, timedelta
 import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
 
+from custom_components.linky_climkit.const import DOMAIN
 from custom_components.linky_climkit.importer import statistic_id
 from custom_components.linky_climkit.tariff_config import (
     feed_in_options,
@@ -88,6 +90,15 @@ async def test_site_costs_and_compensation(
     for row in paid:
         assert row["state"] == pytest.approx(exported[row["start"]] * FEED_IN, abs=1e-6)
     assert costs[0]["sum"] is not None
+
+    entity_id = er.async_get(hass).async_get_entity_id(
+        "sensor", DOMAIN, f"{DEMO_SITE_ID}_daily_cost"
+    )
+    assert entity_id is not None
+    state = hass.states.get(entity_id)
+    assert state is not None
+    assert state.attributes["unit_of_measurement"] == "CHF"
+    assert float(state.state) == pytest.approx(day_total(costs, YESTERDAY), abs=1e-3)
 
     calls = len(climkit_sim.calls)
     tariff = options()["tariff"]

@@ -321,3 +321,21 @@ def test_first_difference(
         return [{"start": s, "price": p} for s, p in pairs]
 
     assert _first_difference(items(old), items(new)) == expected
+
+
+async def test_base_price_on_the_25_hour_day(
+    paris: HomeAssistant, conso_sim: ConsoApiSimulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """25 October 2026 (clocks back): 25 hourly cost rows, the day's total at the base price
+    plus a 31st of the monthly fee."""
+    freezer.move_to(datetime(2026, 10, 27, 9, 30, tzinfo=PARIS))
+    tariff = new_tariff_options("base", "EUR")
+    tariff = with_period(
+        tariff, period_options(date(2020, 1, 1), base_price=0.2516, subscription=FEE)
+    )
+    await setup_with(paris, conso_sim, PRM, {"tariff": tariff})
+    day = date(2026, 10, 25)
+    costs = await hourly_rows(paris, stat("consumption_cost"))
+    assert len(rows_of_day(costs, day)) == 25
+    kwh = conso_sim.daily_wh(PRM, day) / 1000
+    assert day_total(costs, day) == pytest.approx(kwh * 0.2516 + FEE / 31, abs=1e-5)

@@ -58,6 +58,7 @@ class ClimkitData:
     next_sync: datetime | None
     storage: bool
     history_done: bool
+    cost: tuple[date, float, str] | None = None
 
     def value(self, owner: str, channel: Channel) -> tuple[date, float] | None:
         """The latest complete day's value of one statistic."""
@@ -282,13 +283,8 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
 
     async def async_recompute_costs(self) -> None:
         """Price every stored day again with the current tariff (no Climkit call)."""
-        last = self._today()
-        consumption, feed_in, split = self.costs.change()
-        if consumption != date.max:
-            await self._price(Channel.GRID_IMPORT, consumption, last, split=split)
-        if feed_in != date.max:
-            await self._price(Channel.GRID_EXPORT, feed_in, last)
-        self.costs.mark_priced()
+        await self.costs.recompute(self._price, Channel.GRID_IMPORT, Channel.GRID_EXPORT)
+        self.async_set_updated_data(self.snapshot())
 
     def spec(self, owner: str, channel: Channel) -> StatisticSpec:
         """The statistic of one site or meter channel (m³ for water, kWh otherwise)."""
@@ -345,6 +341,7 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
             next_sync=self.next_daily,
             storage=self.state.storage,
             history_done=self.state.history_done,
+            cost=self.costs.latest_cost(),
         )
 
 

@@ -480,15 +480,8 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
             await self.costs.compensate(self.specs[channel], channel, first, last)
 
     async def async_recompute_costs(self) -> None:
-        """Price the stored days again with the current tariff (no Conso API call): from the
-        first day whose prices changed; bucket energies only when the split changed."""
-        last = self._today()
-        consumption, feed_in, split = self.costs.change()
-        if consumption != date.max:
-            await self._price(Channel.CONSUMPTION, consumption, last, split=split)
-        if feed_in != date.max:
-            await self._price(Channel.PRODUCTION, feed_in, last)
-        self.costs.mark_priced()
+        """Price the stored days again with the current tariff (no Conso API call)."""
+        await self.costs.recompute(self._price, Channel.CONSUMPTION, Channel.PRODUCTION)
         self.async_set_updated_data(self.snapshot())
 
     @staticmethod

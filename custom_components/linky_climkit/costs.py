@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -259,11 +259,9 @@ class CostBook:
         tariff = self.tariff
         if tariff is None or not tariff.periods:
             return
-        start = EPOCH if first is None else day_start(first, self._tz)
-        rows = await self._importer.read_hours(energy, start, day_start(last + ONE_DAY, self._tz))
-        if not rows:
+        days = await self._stored_days(energy, first, last)
+        if not days:
             return
-        days = _by_day(rows, self._tz)
         begin, end = window(min(days), max(days), self._tz)
         stored = stored_tariff(self._entry.options) or {}
         colours = colour_lookup(
@@ -297,6 +295,28 @@ class CostBook:
             self.latest = (newest, out["cost"][newest].measured)
         self._save_later()
 
+    async def _stored_days(
+        self, energy: StatisticSpec, first: date | None, last: date
+    ) -> dict[date, list[tuple[datetime, float]]]:
+        """The stored hourly rows of [first, last] by local day (from the oldest if None)."""
+        start = EPOCH if first is None else day_start(first, self._tz)
+        rows = await self._importer.read_hours(energy, start, day_start(last + ONE_DAY, self._tz))
+        return _by_day(rows, self._tz)
+
+    async def recompute(
+        self, price: Callable[..., Awaitable[None]], consumption: Channel, export: Channel
+    ) -> None:
+        """Price the stored days again with the current tariff (no provider call): from the
+        first day whose prices changed; bucket energies only when the split changed.
+        `price(channel, first, last, split=…)` is the coordinator's."""
+        last = dt_util.now(self._tz).date()
+        first_priced, first_paid, split = self.change()
+        if first_priced != date.max:
+            await price(consumption, first_priced, last, split=split)
+        if first_paid != date.max:
+            await price(export, first_paid, last)
+        self.mark_priced()
+
     async def compensate(
         self, energy: StatisticSpec, channel: Channel, first: date | None, last: date
     ) -> None:
@@ -304,13 +324,9 @@ class CostBook:
         tariff = self.tariff
         if tariff is None or not tariff.feed_in:
             return
-        start = EPOCH if first is None else day_start(first, self._tz)
-        rows = await self._importer.read_hours(energy, start, day_start(last + ONE_DAY, self._tz))
-        if not rows:
-            return
         archive = self.archive.get(channel.value, {})
         out: dict[date, DayEnergy] = {}
-        for day, day_rows in _by_day(rows, self._tz).items():
+        for day, day_rows in (await self._stored_days(energy, first, last)).items():
             # The feed-in price depends on the date only: a day known by its total is one row.
             intervals = _intervals(day_rows, archive.get(day.isoformat()))
             amounts = price_feed_in(tariff, intervals, self._tz)

@@ -37,6 +37,7 @@ class ClimkitSensorDescription(SensorEntityDescription):
 
     value_fn: Callable[[ClimkitData, str], Value]
     attrs_fn: Callable[[ClimkitData, str], Mapping[str, Any] | None] = lambda _d, _o: None
+    unit_fn: Callable[[ClimkitData], str | None] | None = None
 
 
 def _energy(key: str, channel: Channel) -> ClimkitSensorDescription:
@@ -93,6 +94,15 @@ LAST_DATA = ClimkitSensorDescription(
     attrs_fn=lambda d, _o: (
         None if d.site is None else {"address": d.site.address, "time_zone": d.site.timezone}
     ),
+)
+COST = ClimkitSensorDescription(
+    key="daily_cost",
+    translation_key="daily_cost",
+    device_class=SensorDeviceClass.MONETARY,
+    suggested_display_precision=2,
+    value_fn=lambda d, _o: None if d.cost is None else d.cost[1],
+    attrs_fn=lambda d, _o: None if d.cost is None else {"day": d.cost[0]},
+    unit_fn=lambda d: None if d.cost is None else d.cost[2],
 )
 NEXT_SYNC = ClimkitSensorDescription(
     key="next_sync",
@@ -169,6 +179,9 @@ def climkit_sensors(hass: HomeAssistant, coordinator: ClimkitCoordinator) -> lis
     ]
     if data.storage:
         site_descriptions[5:5] = BATTERY
+    tariff = coordinator.costs.tariff
+    if tariff is not None and tariff.periods:
+        site_descriptions.append(COST)
     entities = [ClimkitSensor(coordinator, site_id, d, site_device) for d in site_descriptions]
     assert coordinator.config_entry is not None
     entry_id = coordinator.config_entry.entry_id
@@ -213,6 +226,15 @@ class ClimkitSensor(CoordinatorEntity[ClimkitCoordinator], SensorEntity):
         self._owner = owner
         self._attr_unique_id = f"{owner}_{description.key}"
         self._attr_device_info = device
+
+    @property
+    def native_unit_of_measurement(self) -> str | None:
+        """The currency of the cost sensor, else the description's unit."""
+        if self.entity_description.unit_fn is not None:
+            return self.entity_description.unit_fn(self.coordinator.data) or (
+                self.coordinator.costs.currency
+            )
+        return super().native_unit_of_measurement
 
     @property
     def native_value(self) -> Value:
