@@ -101,7 +101,7 @@ async def test_api_url_in_collapsed_section(paris: HomeAssistant) -> None:
         ("not-a-token", "invalid_token"),
         ("a.b.c", "invalid_token"),
         (token_for(PRM, iat=NOW - timedelta(days=1100)), "token_expired"),
-        (token_for("1234"), "invalid_prm"),
+        (token_for("1234", iat=NOW), "invalid_prm"),
     ],
 )
 async def test_token_errors(

@@ -339,3 +339,27 @@ async def test_base_price_on_the_25_hour_day(
     assert len(rows_of_day(costs, day)) == 25
     kwh = conso_sim.daily_wh(PRM, day) / 1000
     assert day_total(costs, day) == pytest.approx(kwh * 0.2516 + FEE / 31, abs=1e-5)
+
+
+async def test_dynamic_price_from_the_recorder(
+    paris: HomeAssistant, conso_sim: ConsoApiSimulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """A price entity in c€/kWh, changing at noon: each point at the price valid when it
+    starts, converted to €/kWh."""
+    day = YESTERDAY
+    for moment, cents in ((time(0), 18.4), (time(12), 9.5)):
+        freezer.move_to(datetime.combine(day, moment, PARIS))
+        paris.states.async_set("sensor.spot_price", str(cents), {"unit_of_measurement": "c€/kWh"})
+        await async_wait_recording_done(paris)
+    freezer.move_to(NOW)
+    tariff = new_tariff_options("dynamic", "EUR")
+    tariff["price_entity"] = "sensor.spot_price"
+    tariff = with_period(tariff, period_options(date(2020, 1, 1), subscription=FEE))
+    await setup_with(paris, conso_sim, PRM, {"tariff": tariff})
+    factor = conso_sim.daily_wh(PRM, day) / conso_sim.curve_wh(PRM, day)
+    want = FEE / 30 + sum(
+        kwh * factor * (0.184 if start.time() < time(12) else 0.095)
+        for start, _end, kwh in points(conso_sim, PRM, day)
+    )
+    costs = await hourly_rows(paris, stat("consumption_cost"))
+    assert day_total(costs, day) == pytest.approx(want, abs=1e-5)
