@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 from zoneinfo import ZoneInfo
 
 from homeassistant.components.recorder.models import StatisticMeanType
@@ -100,8 +100,9 @@ class ImportResult:
         self.adjustments += other.adjustments
 
 
-@dataclass(frozen=True, slots=True)
-class _Row:
+class _Row(NamedTuple):
+    """A stored or planned row (a tuple: years of them stay out of the GC's tracking)."""
+
     start: datetime
     state: float
     total: float
@@ -153,11 +154,11 @@ class Importer:
 
     async def _stored(
         self, spec: StatisticSpec, start: datetime, end: datetime
-    ) -> list[dict[str, Any]]:
+    ) -> list[Mapping[str, Any]]:
         found = self._prefetched.pop(spec.statistic_id, None)
         if found is not None:
             if (found[0], found[1]) == (start, end) and spec.statistic_id not in self._queued:
-                rows: list[dict[str, Any]] = await found[2]
+                rows: list[Mapping[str, Any]] = await found[2]
                 return rows
             found[2].cancel()
         return await self._read(spec, start, end, {"state", "sum"})
@@ -176,7 +177,7 @@ class Importer:
 
     async def _read(
         self, spec: StatisticSpec, start: datetime, end: datetime | None, types: set[StatType]
-    ) -> list[dict[str, Any]]:
+    ) -> list[Mapping[str, Any]]:
         rows = await get_instance(self._hass).async_add_executor_job(
             statistics_during_period,
             self._hass,
@@ -187,7 +188,8 @@ class Importer:
             None,
             types,
         )
-        return [dict(r) for r in rows.get(spec.statistic_id, [])]
+        found: list[Mapping[str, Any]] = list(rows.get(spec.statistic_id, []))
+        return found
 
     async def read_hours(
         self, spec: StatisticSpec, start: datetime, end: datetime | None
