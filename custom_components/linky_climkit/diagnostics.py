@@ -71,7 +71,9 @@ async def async_get_config_entry_diagnostics(
 
 
 async def _newest(hass: HomeAssistant, series: dict[str, str]) -> dict[str, Any]:
-    """The newest stored row of each series (start and value), read from the recorder."""
+    """The newest stored row of each series (start and value), read from the recorder once
+    the rows an import queued are written."""
+    await get_instance(hass).async_block_till_done()
     newest: dict[str, Any] = {}
     for label, statistic_id in series.items():
         rows = await get_instance(hass).async_add_executor_job(
