@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import CONF_HOST, CONF_PORT
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -19,6 +20,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.linky_climkit.clients import PACER_KEY
 from custom_components.linky_climkit.const import (
     CONF_API_URL,
+    CONF_METERS,
     CONF_PASSWORD,
     CONF_PRM,
     CONF_PROVIDER,
@@ -28,10 +30,12 @@ from custom_components.linky_climkit.const import (
     CONF_USERNAME,
     DOMAIN,
     PROVIDER_CLIMKIT,
+    PROVIDER_GATEWAY,
     PROVIDER_LINKY,
 )
 from custom_components.linky_climkit.providers.climkit import Pacer
 from tests.simulators.climkit import DEMO_SITE_ID, ClimkitSimulator, demo_site
+from tests.simulators.climkit_gateway import ClimkitGatewaySimulator, demo_gateway_meters
 from tests.simulators.conso_api import PARIS, ConsoApiSimulator, MeterProfile, make_token
 
 ZURICH = ZoneInfo("Europe/Zurich")
@@ -170,4 +174,43 @@ def climkit_entry(sim: ClimkitSimulator, site_id: str = DEMO_SITE_ID) -> MockCon
             CONF_API_URL: sim.base_url,
             CONF_SYNC_OFFSET: SYNC_OFFSET,
         },
+    )
+
+
+@pytest.fixture
+async def gateway_sim(socket_enabled: None) -> AsyncIterator[ClimkitGatewaySimulator]:
+    """A Climkit Gateway on 127.0.0.1 answering for the demo site's meters (and hot water 51)."""
+    sim = ClimkitGatewaySimulator(demo_gateway_meters())
+    await sim.start()
+    yield sim
+    await sim.stop()
+
+
+def gateway_entry(
+    sim: ClimkitGatewaySimulator,
+    meters: list[dict[str, Any]] | None = None,
+    *,
+    site_id: str | None = None,
+    options: dict[str, Any] | None = None,
+) -> MockConfigEntry:
+    """A Gateway entry for the simulator: every simulated meter unless `meters` is given."""
+    data: dict[str, Any] = {
+        CONF_PROVIDER: PROVIDER_GATEWAY,
+        CONF_HOST: "127.0.0.1",
+        CONF_PORT: sim.port,
+        CONF_METERS: meters
+        if meters is not None
+        else [
+            {"type": m.type, "address": m.address, "name": f"{m.type} {m.address}"}
+            for m in sim.meters
+        ],
+    }
+    if site_id is not None:
+        data[CONF_SITE_ID] = site_id
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Climkit Gateway 127.0.0.1",
+        unique_id="127.0.0.1",
+        data=data,
+        options=options or {},
     )

@@ -40,7 +40,7 @@ async def start_linky(hass: HomeAssistant) -> dict[str, Any]:
     """Open the flow and choose Linky in the menu."""
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     assert result["type"] is FlowResultType.MENU
-    assert result["menu_options"] == ["linky", "climkit"]
+    assert result["menu_options"] == ["linky", "climkit", "climkit_gateway"]
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"next_step_id": "linky"}
     )

@@ -182,7 +182,7 @@ async def test_menu_linky_with_stored_feed_in(paris: HomeAssistant) -> None:
 
 async def test_menu_climkit(paris: HomeAssistant) -> None:
     result = await open_menu(paris, add_climkit(paris))
-    assert result["menu_options"] == ["tariff", "feed_in"]
+    assert result["menu_options"] == ["tariff", "feed_in", "site_sensors"]
 
 
 # ---- prices -------------------------------------------------------------------------------

@@ -11,11 +11,12 @@ from homeassistant.helpers.typing import ConfigType
 from homeassistant.util import dt as dt_util
 
 from .budget_store import async_get_budget
-from .clients import climkit_client, conso_api_client
+from .clients import climkit_client, conso_api_client, gateway_client
 from .climkit_coordinator import ClimkitCoordinator
-from .const import CONF_PROVIDER, CONF_TOKEN, DOMAIN, PROVIDER_CLIMKIT
+from .const import CONF_PROVIDER, CONF_TOKEN, DOMAIN, PROVIDER_CLIMKIT, PROVIDER_GATEWAY
 from .coordinator import LinkyCoordinator
 from .entry import LinkyClimkitConfigEntry
+from .gateway_coordinator import GatewayCoordinator, gateway_settings
 from .repair_issues import clear_all
 
 PLATFORMS: list[Platform] = [Platform.SENSOR]
@@ -28,10 +29,19 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: LinkyClimkitConfigEntry) -> bool:
-    """Set up one Linky PRM or one Climkit site: restore, import if needed, schedule."""
+    """Set up one Linky PRM or one Climkit site (restore, import if needed, schedule), or
+    one Climkit Gateway (poll)."""
+    if entry.data.get(CONF_PROVIDER) == PROVIDER_GATEWAY:
+        return await _async_setup_gateway(hass, entry)
     coordinator: LinkyCoordinator | ClimkitCoordinator
     if entry.data.get(CONF_PROVIDER) == PROVIDER_CLIMKIT:
         coordinator = ClimkitCoordinator(hass, entry, climkit_client(hass, entry.data))
+        if (settings := gateway_settings(entry)) is not None:
+            # The site's gateway: its first poll may fail (entities unavailable) without
+            # holding back the cloud data.
+            gateway = GatewayCoordinator(hass, entry, gateway_client(hass, settings), settings)
+            coordinator.gateway = gateway
+            await gateway.async_refresh()
     else:
         token: str = entry.data[CONF_TOKEN]
         coordinator = LinkyCoordinator(
@@ -49,6 +59,16 @@ async def async_setup_entry(hass: HomeAssistant, entry: LinkyClimkitConfigEntry)
         entry.async_create_background_task(
             hass, coordinator.async_recompute_costs(), f"{DOMAIN} costs {entry.entry_id}"
         )
+    return True
+
+
+async def _async_setup_gateway(hass: HomeAssistant, entry: LinkyClimkitConfigEntry) -> bool:
+    """A gateway answers on the local network: a first poll must succeed (else retry later)."""
+    coordinator = GatewayCoordinator(hass, entry, gateway_client(hass, entry.data), entry.data)
+    await coordinator.async_config_entry_first_refresh()
+    entry.runtime_data = coordinator
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    entry.async_on_unload(entry.add_update_listener(_async_options_updated))
     return True
 
 
@@ -70,6 +90,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: LinkyClimkitConfigEntry
 async def async_unload_entry(hass: HomeAssistant, entry: LinkyClimkitConfigEntry) -> bool:
     """Unload the sensors; the timer is cancelled by the entry's unload callbacks."""
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
-    if unloaded:
-        await entry.runtime_data.costs.async_flush()
+    coordinator = entry.runtime_data
+    if unloaded and not isinstance(coordinator, GatewayCoordinator):
+        await coordinator.costs.async_flush()
     return unloaded

@@ -5,15 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from homeassistant.const import CONF_HOST, CONF_PORT
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from .const import CONF_API_URL, CONF_PASSWORD, CONF_TOKEN, CONF_USERNAME, DOMAIN, USER_AGENT
-from .providers import climkit, conso_api
+from .providers import climkit, climkit_gateway, conso_api
 
 PACER_KEY = f"{DOMAIN}_climkit_pacer"
 CONSO_API_TIMEOUT = conso_api.DEFAULT_TIMEOUT
 CLIMKIT_TIMEOUT = climkit.DEFAULT_TIMEOUT
+GATEWAY_TIMEOUT = climkit_gateway.DEFAULT_TIMEOUT
 
 
 def climkit_pacer(hass: HomeAssistant) -> climkit.Pacer:
@@ -45,4 +47,15 @@ def climkit_client(hass: HomeAssistant, data: Mapping[str, Any]) -> climkit.Clim
         user_agent=USER_AGENT,
         base_url=data.get(CONF_API_URL) or climkit.DEFAULT_BASE_URL,
         timeout=CLIMKIT_TIMEOUT,
+    )
+
+
+def gateway_client(hass: HomeAssistant, data: Mapping[str, Any]) -> climkit_gateway.GatewayClient:
+    """A client for a Climkit Gateway on the local network."""
+    return climkit_gateway.GatewayClient(
+        async_get_clientsession(hass),
+        data[CONF_HOST],
+        int(data.get(CONF_PORT, climkit_gateway.DEFAULT_PORT)),
+        user_agent=USER_AGENT,
+        timeout=GATEWAY_TIMEOUT,
     )

@@ -8,7 +8,7 @@ resumes from the stored cursor. Afterwards one sync a day re-reads the last 7 da
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,11 +24,18 @@ from homeassistant.util.unit_conversion import VolumeConverter
 from .aggregation import day_start
 from .climkit_state import ClimkitState
 from .climkit_window import PreparedWindow, prepare_window
-from .const import CONF_SITE_ID, CONF_SYNC_OFFSET, DOMAIN, EVENT_DATA_IMPORTED
+from .const import (
+    CONF_SITE_ID,
+    CONF_SITE_SENSORS_HOURLY,
+    CONF_SYNC_OFFSET,
+    DOMAIN,
+    EVENT_DATA_IMPORTED,
+)
 from .coordinator_base import ScheduledCoordinator
 from .costs import CostBook
+from .gateway_coordinator import GatewayCoordinator
 from .importer import Importer, StatisticSpec, energy_spec, statistic_id
-from .providers.climkit import ClimkitClient, MeterInfo, SiteInfo
+from .providers.climkit import ClimkitClient, MeterInfo, SiteInfo, SiteSensor
 from .providers.climkit_parse import exposed_meters
 from .providers.conso_api_parse import PARIS
 from .providers.errors import AuthError, NoDataError, ProviderError
@@ -44,6 +51,8 @@ TRAILING_DAYS = 7
 UPSTREAM_BACKOFF = timedelta(minutes=30)
 STORAGE_VERSION = 1
 BATTERY_CHANNELS = (Channel.BATTERY_CHARGE, Channel.BATTERY_DISCHARGE)
+SENSOR_LOOKBACK = timedelta(days=1)
+SENSOR_PERIOD = timedelta(hours=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +68,8 @@ class ClimkitData:
     storage: bool
     history_done: bool
     cost: tuple[date, float, str] | None = None
+    sensors: tuple[SiteSensor, ...] = ()
+    sensor_values: dict[str, tuple[datetime, float]] = field(default_factory=dict)
 
     def value(self, owner: str, channel: Channel) -> tuple[date, float] | None:
         """The latest complete day's value of one statistic."""
@@ -85,6 +96,7 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
         self.tz = PARIS  # already loaded; replaced by the site's zone in _async_setup
         self.next_daily: datetime | None = None
         self._reload_wanted = False
+        self.gateway: GatewayCoordinator | None = None
         self._store: Store[dict[str, Any]] = Store(
             hass, STORAGE_VERSION, f"{DOMAIN}.climkit.{entry.entry_id}"
         )
@@ -127,10 +139,14 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
                 self.state.backoff_until = None
                 if self.state.site is None:
                     await self._discover()
+                synced = False
                 if not self.state.history_done:
                     await self._run_history_window()
                 elif self.next_daily is not None and now >= self.next_daily:
                     await self._run_daily(now)
+                    synced = True
+                if self._sensors_due(now, synced):
+                    await self._refresh_sensors(now)
         except AuthError as err:
             failure = err
             self.auth_failed = True
@@ -170,6 +186,40 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
             oldest = max(oldest, site.creation.astimezone(self.tz).date())
         self.state.history_start = oldest
         self.state.history_cursor = today
+
+    @property
+    def hourly_sensors(self) -> bool:
+        """Whether the user asked for the site's sensors every hour (options)."""
+        return bool(self.config_entry.options.get(CONF_SITE_SENSORS_HOURLY, False))
+
+    def _sensors_due(self, now: datetime, synced: bool) -> bool:
+        if self.state.site is None:
+            return False
+        read_at = self.state.sensors_read_at
+        if synced or read_at is None:
+            return True
+        return self.hourly_sensors and bool(self.state.sensors) and now >= read_at + SENSOR_PERIOD
+
+    async def _refresh_sensors(self, now: datetime) -> None:
+        """The site's sensors and each one's newest value (1 + one call per sensor)."""
+        try:
+            sensors = await self.client.sensors_list(self.site_id)
+        except NoDataError:
+            sensors = []  # a site without sensors
+        known = [s.id for s in self.state.sensors]
+        if [s.id for s in sensors] != known and self.config_entry.state is ConfigEntryState.LOADED:
+            self._reload_wanted = True  # entities of new sensors are added at the reload
+        self.state.sensors = sensors
+        values: dict[str, tuple[datetime, float]] = {}
+        for sensor in sensors:
+            last = self.state.sensor_values.get(sensor.id)
+            start = now - SENSOR_LOOKBACK if last is None else max(now - SENSOR_LOOKBACK, last[0])
+            points = await self.client.sensor_data(self.site_id, sensor.id, start, now)
+            newest = points[-1] if points else last
+            if newest is not None:
+                values[sensor.id] = newest
+        self.state.sensor_values = values
+        self.state.sensors_read_at = now
 
     def _update_problems(self, failure: ProviderError | None, asked: bool) -> None:
         hass, entry = self.hass, self.config_entry
@@ -321,6 +371,9 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
             catch_up=timedelta(minutes=3),
         )
         when = self.next_daily
+        read_at = self.state.sensors_read_at
+        if self.hourly_sensors and self.state.sensors and read_at is not None:
+            when = min(when, read_at + SENSOR_PERIOD)
         if self.state.site is None or not self.state.history_done:
             when = now
         if self.state.backoff_until is not None and self.state.backoff_until > now:
@@ -342,6 +395,8 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
             storage=self.state.storage,
             history_done=self.state.history_done,
             cost=self.costs.latest_cost(),
+            sensors=tuple(self.state.sensors),
+            sensor_values=dict(self.state.sensor_values),
         )
 
 

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from .iso import iso, to_date, to_datetime
-from .providers.climkit import MeterInfo, SiteInfo
+from .providers.climkit import MeterInfo, SiteInfo, SiteSensor
 
 
 @dataclass(slots=True)
@@ -30,6 +30,9 @@ class ClimkitState:
     last_error_at: datetime | None = None
     last_success: datetime | None = None
     calls: int = 0
+    sensors: list[SiteSensor] = field(default_factory=list)
+    sensor_values: dict[str, tuple[datetime, float]] = field(default_factory=dict)
+    sensors_read_at: datetime | None = None
 
     @property
     def history_done(self) -> bool:
@@ -64,6 +67,9 @@ class ClimkitState:
             "last_error_at": iso(self.last_error_at),
             "last_success": iso(self.last_success),
             "calls": self.calls,
+            "sensors": [asdict(s) for s in self.sensors],
+            "sensor_values": {k: [t.isoformat(), v] for k, (t, v) in self.sensor_values.items()},
+            "sensors_read_at": iso(self.sensors_read_at),
         }
 
     @classmethod
@@ -97,4 +103,10 @@ class ClimkitState:
             last_error_at=dt(data.get("last_error_at")),
             last_success=dt(data.get("last_success")),
             calls=int(data.get("calls", 0)),
+            sensors=[SiteSensor(**s) for s in data.get("sensors", [])],
+            sensor_values={
+                k: (datetime.fromisoformat(v[0]), float(v[1]))
+                for k, v in data.get("sensor_values", {}).items()
+            },
+            sensors_read_at=dt(data.get("sensors_read_at")),
         )

@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import probatio as vol
-from homeassistant.config_entries import ConfigEntry, ConfigFlow, ConfigFlowResult
+from homeassistant.config_entries import ConfigEntry, ConfigFlowResult
+from homeassistant.const import CONF_HOST
 from homeassistant.core import callback
 from homeassistant.data_entry_flow import section
 from homeassistant.helpers.selector import (
@@ -20,6 +21,7 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
 )
 
+from .config_flow_gateway import GatewayFlowSteps
 from .const import (
     CONF_API_URL,
     CONF_PASSWORD,
@@ -31,6 +33,7 @@ from .const import (
     CONF_USERNAME,
     DOMAIN,
     PROVIDER_CLIMKIT,
+    PROVIDER_GATEWAY,
     PROVIDER_LINKY,
 )
 from .flow_checks import check_prm, check_token, climkit_sites
@@ -68,8 +71,8 @@ def _multi_select(options: list[SelectOptionDict]) -> SelectSelector:
     )
 
 
-class LinkyClimkitConfigFlow(ConfigFlow, domain=DOMAIN):
-    """Linky (Conso API) or Climkit."""
+class LinkyClimkitConfigFlow(GatewayFlowSteps, domain=DOMAIN):
+    """Linky (Conso API), Climkit (cloud) or a Climkit Gateway (local network)."""
 
     VERSION = 1
 
@@ -78,6 +81,7 @@ class LinkyClimkitConfigFlow(ConfigFlow, domain=DOMAIN):
         self._data: dict[str, Any] = {}
         self._info: TokenInfo | None = None
         self._sites: dict[str, str] = {}
+        self._gateway = {}
 
     @staticmethod
     @callback
@@ -87,7 +91,9 @@ class LinkyClimkitConfigFlow(ConfigFlow, domain=DOMAIN):
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Choose the provider."""
-        return self.async_show_menu(step_id="user", menu_options=["linky", "climkit"])
+        return self.async_show_menu(
+            step_id="user", menu_options=["linky", "climkit", "climkit_gateway"]
+        )
 
     # ---- shared ------------------------------------------------------------------------
 
@@ -266,8 +272,10 @@ class LinkyClimkitConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Change the credentials or the API URL of an entry."""
+        """Change the credentials or the API URL of an entry, or a gateway's address."""
         entry = self._get_reconfigure_entry()
+        if entry.data.get(CONF_PROVIDER) == PROVIDER_GATEWAY:
+            return await self._reconfigure_gateway(entry, user_input)
         errors: dict[str, str] = {}
         if user_input is not None:
             updates, error = await self._check_update(entry, user_input)
@@ -277,6 +285,28 @@ class LinkyClimkitConfigFlow(ConfigFlow, domain=DOMAIN):
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=self._credentials_schema(entry, advanced=True),
+            errors=errors,
+            description_placeholders={"name": entry.title},
+        )
+
+    async def _reconfigure_gateway(
+        self, entry: ConfigEntry, user_input: dict[str, Any] | None
+    ) -> ConfigFlowResult:
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            updates, error = await self._check_gateway(entry, user_input)
+            if error is None:
+                host = updates[CONF_HOST]
+                taken = {e.unique_id for e in self._async_current_entries() if e is not entry}
+                if host in taken:
+                    return self.async_abort(reason="already_configured")
+                return self.async_update_reload_and_abort(
+                    entry, unique_id=host, title=f"Climkit Gateway {host}", data_updates=updates
+                )
+            errors["base"] = error
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=self._gateway_schema(entry),
             errors=errors,
             description_placeholders={"name": entry.title},
         )

@@ -29,3 +29,8 @@ LINKY_CURRENCY: Final = "EUR"
 CONF_SITE_ID: Final = "site_id"
 CONF_USERNAME: Final = "username"
 CONF_PASSWORD: Final = "password"
+
+PROVIDER_GATEWAY: Final = "climkit_gateway"
+CONF_METERS: Final = "meters"
+CONF_SITE_SENSORS_HOURLY: Final = "site_sensors_hourly"
+CONF_GATEWAY: Final = "gateway"

@@ -14,6 +14,7 @@ from .climkit_coordinator import ClimkitCoordinator
 from .const import CONF_API_URL, CONF_PASSWORD, CONF_PRM, CONF_SITE_ID, CONF_TOKEN, CONF_USERNAME
 from .coordinator import LinkyCoordinator
 from .entry import LinkyClimkitConfigEntry
+from .gateway_coordinator import GatewayCoordinator
 from .providers.model import Channel
 
 REDACTED = "**REDACTED**"
@@ -34,6 +35,8 @@ TO_REDACT = {
     "latitude",
     "longitude",
     "id",
+    "host",
+    "meter_id",
 }
 
 
@@ -42,6 +45,9 @@ async def async_get_config_entry_diagnostics(
 ) -> dict[str, Any]:
     """What a bug report needs: outcomes, schedule, progress; no secret, no identifier."""
     coordinator = entry.runtime_data
+    if isinstance(coordinator, GatewayCoordinator):
+        entry_data = {"data": dict(entry.data), "options": dict(entry.options)}
+        return async_redact_data({"entry": entry_data, **_gateway(coordinator)}, TO_REDACT)
     common = {
         "entry": {
             "data": dict(entry.data),
@@ -67,6 +73,8 @@ async def async_get_config_entry_diagnostics(
             for key in sorted(coordinator.state.latest)
         }
     details["newest_statistics"] = await _newest(hass, series)
+    if isinstance(coordinator, ClimkitCoordinator) and coordinator.gateway is not None:
+        details["gateway"] = _gateway(coordinator.gateway)
     return async_redact_data({**common, **details}, TO_REDACT)
 
 
@@ -144,6 +152,38 @@ def _climkit(coordinator: ClimkitCoordinator) -> dict[str, Any]:
         "negative_production_clamped": coordinator.state.clamped,
         "incomplete_rows": coordinator.state.missing,
         "state": state,
+    }
+
+
+def _gateway(coordinator: GatewayCoordinator) -> dict[str, Any]:
+    """The gateway's poll: what each meter answered last, and what failed."""
+    readings = coordinator.data.readings if coordinator.data else {}
+    return {
+        "poll": {
+            "interval_seconds": coordinator.update_interval.total_seconds()
+            if coordinator.update_interval
+            else None,
+            "polls": coordinator.polls,
+            "requests_made": coordinator.client.request_count,
+            "last_update_success": coordinator.last_update_success,
+            "unreachable_since": _iso(coordinator.unreachable_since),
+        },
+        "meters": [
+            {
+                "type": m.meter.type,
+                "bus_address": m.meter.address,
+                "linked_to_cloud_meter": m.meter_id is not None,
+                "unavailable_because": coordinator.last_errors.get(m.meter.key),
+                "reading": None
+                if (reading := readings.get(m.meter.key)) is None
+                else {
+                    "valid": reading.valid,
+                    "measured_at": _iso(reading.measured_at),
+                    "values": dict(reading.values),
+                },
+            }
+            for m in coordinator.meters
+        ],
     }
 
 

@@ -6,5 +6,7 @@ from homeassistant.config_entries import ConfigEntry
 
 from .climkit_coordinator import ClimkitCoordinator
 from .coordinator import LinkyCoordinator
+from .gateway_coordinator import GatewayCoordinator
 
-type LinkyClimkitConfigEntry = ConfigEntry[LinkyCoordinator | ClimkitCoordinator]
+type AnyCoordinator = LinkyCoordinator | ClimkitCoordinator | GatewayCoordinator
+type LinkyClimkitConfigEntry = ConfigEntry[AnyCoordinator]

@@ -1,5 +1,7 @@
 """Options flow: the tariff of one entry (prices by date, off-peak hours, Tempo colours or a
-price entity), the feed-in price of a producing meter, or no tariff at all.
+price entity), the feed-in price of a producing meter, or no tariff at all. A Climkit site
+also chooses an hourly refresh of its sensors; a gateway (its own entry or a site's) its poll
+interval.
 
 The stored layout and its conversion to the pricing engine live in `tariff_config.py`.
 """
@@ -12,7 +14,7 @@ from typing import Any
 
 import probatio as vol
 from homeassistant.config_entries import ConfigFlowResult, OptionsFlow
-from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT
+from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT, CONF_SCAN_INTERVAL
 from homeassistant.helpers.selector import (
     BooleanSelector,
     DateSelector,
@@ -26,7 +28,15 @@ from homeassistant.helpers.selector import (
 )
 from homeassistant.util import dt as dt_util
 
-from .const import CONF_PROVIDER, LINKY_CURRENCY, PROVIDER_CLIMKIT
+from .const import (
+    CONF_GATEWAY,
+    CONF_PROVIDER,
+    CONF_SITE_SENSORS_HOURLY,
+    LINKY_CURRENCY,
+    PROVIDER_CLIMKIT,
+    PROVIDER_GATEWAY,
+)
+from .gateway_coordinator import MAX_SCAN_SECONDS, MIN_SCAN_SECONDS, scan_seconds
 from .tariff_config import (
     CONF_TARIFF,
     DEFAULT_OFF_PEAK,
@@ -130,13 +140,73 @@ class LinkyClimkitOptionsFlow(OptionsFlow):
     # ---- menus -----------------------------------------------------------------------------
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Set prices, the feed-in price (producers only) or remove the tariff."""
+        """Set prices, the feed-in price (producers only) or remove the tariff; a Climkit site
+        also has its sensors' refresh, a gateway only its poll interval."""
+        provider = self.config_entry.data.get(CONF_PROVIDER)
+        if provider == PROVIDER_GATEWAY:
+            return await self.async_step_gateway_poll()
         options = ["tariff"]
         if self._can_produce():
             options.append("feed_in")
         if self._stored() is not None:
             options.append("clear_tariff")
+        if provider == PROVIDER_CLIMKIT:
+            options.append("site_sensors")
+            if CONF_GATEWAY in self.config_entry.data:
+                options += ["gateway_poll", "remove_gateway"]
         return self.async_show_menu(step_id="init", menu_options=options)
+
+    async def async_step_remove_gateway(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Stop polling the site's gateway (its live sensors go; the cloud data stays)."""
+        if user_input is not None:
+            entry = self.config_entry
+            data = {k: v for k, v in entry.data.items() if k != CONF_GATEWAY}
+            self.hass.config_entries.async_update_entry(entry, data=data)
+            return self.async_create_entry(data=dict(entry.options))
+        return self.async_show_form(step_id="remove_gateway", data_schema=vol.Schema({}))
+
+    def _save_option(self, key: str, value: Any) -> ConfigFlowResult:
+        return self.async_create_entry(data={**self.config_entry.options, key: value})
+
+    async def async_step_gateway_poll(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """How often the gateway is asked (5–60 s)."""
+        if user_input is not None:
+            return self._save_option(CONF_SCAN_INTERVAL, int(user_input[CONF_SCAN_INTERVAL]))
+        seconds = NumberSelector(
+            NumberSelectorConfig(
+                min=MIN_SCAN_SECONDS,
+                max=MAX_SCAN_SECONDS,
+                step=1,
+                mode=NumberSelectorMode.SLIDER,
+                unit_of_measurement="s",
+            )
+        )
+        schema = vol.Schema(
+            {
+                vol.Required(
+                    CONF_SCAN_INTERVAL, default=scan_seconds(self.config_entry.options)
+                ): seconds
+            }
+        )
+        return self.async_show_form(step_id="gateway_poll", data_schema=schema)
+
+    async def async_step_site_sensors(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Whether the site's sensors (temperature, humidity…) are also read every hour."""
+        if user_input is not None:
+            return self._save_option(
+                CONF_SITE_SENSORS_HOURLY, bool(user_input[CONF_SITE_SENSORS_HOURLY])
+            )
+        current = bool(self.config_entry.options.get(CONF_SITE_SENSORS_HOURLY, False))
+        schema = vol.Schema(
+            {vol.Required(CONF_SITE_SENSORS_HOURLY, default=current): BooleanSelector()}
+        )
+        return self.async_show_form(step_id="site_sensors", data_schema=schema)
 
     async def async_step_tariff(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Choose the kind of tariff; each has its own prices step."""

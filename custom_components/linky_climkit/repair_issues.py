@@ -32,6 +32,7 @@ class Problem(StrEnum):
     NO_NEW_DATA = "no_new_data"
     CLIMKIT_AUTH = "climkit_auth"
     SITE_GONE = "site_gone"
+    GATEWAY_UNREACHABLE = "gateway_unreachable"
 
 
 SEVERITY = {

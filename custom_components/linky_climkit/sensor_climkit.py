@@ -15,7 +15,9 @@ from homeassistant.components.sensor import (
     SensorDeviceClass,
     SensorEntity,
     SensorEntityDescription,
+    SensorStateClass,
 )
+from homeassistant.components.sensor.const import DEVICE_CLASS_UNITS
 from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfEnergy, UnitOfVolume
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
@@ -24,7 +26,7 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .climkit_coordinator import ClimkitCoordinator, ClimkitData, meter_label
 from .const import DOMAIN
-from .providers.climkit import MeterInfo
+from .providers.climkit import MeterInfo, SiteSensor
 from .providers.climkit_parse import channel_of_type
 from .providers.model import Channel
 
@@ -156,7 +158,7 @@ def _meter_descriptions(meter: MeterInfo) -> list[ClimkitSensorDescription]:
     return [*(PRODUCER if meter.role == "production" else CONSUMER), METER_LAST_DATA]
 
 
-def climkit_sensors(hass: HomeAssistant, coordinator: ClimkitCoordinator) -> list[ClimkitSensor]:
+def climkit_sensors(hass: HomeAssistant, coordinator: ClimkitCoordinator) -> list[SensorEntity]:
     """Site sensors, then each exposed meter's sensors on its own device (via the site's)."""
     site_id = coordinator.site_id
     data = coordinator.data
@@ -182,12 +184,17 @@ def climkit_sensors(hass: HomeAssistant, coordinator: ClimkitCoordinator) -> lis
     tariff = coordinator.costs.tariff
     if tariff is not None and tariff.periods:
         site_descriptions.append(COST)
-    entities = [ClimkitSensor(coordinator, site_id, d, site_device) for d in site_descriptions]
+    entities: list[SensorEntity] = [
+        ClimkitSensor(coordinator, site_id, d, site_device) for d in site_descriptions
+    ]
+    entities += [SiteSensorEntity(coordinator, s, site_device) for s in data.sensors]
     assert coordinator.config_entry is not None
     entry_id = coordinator.config_entry.entry_id
     registry = dr.async_get(hass)
     site_entry = registry.async_get_or_create(config_entry_id=entry_id, **site_device)
     current = {(DOMAIN, site_id), *((DOMAIN, m.id) for m in data.meters)}
+    if coordinator.gateway is not None:
+        current.add((DOMAIN, f"gateway_{coordinator.gateway.host}"))
     for stale in dr.async_entries_for_config_entry(registry, entry_id):
         if not stale.identifiers & current:  # a meter the site no longer has
             registry.async_update_device(stale.id, remove_config_entry_id=entry_id)
@@ -245,3 +252,62 @@ class ClimkitSensor(CoordinatorEntity[ClimkitCoordinator], SensorEntity):
     def extra_state_attributes(self) -> Mapping[str, Any] | None:
         """The day the value belongs to."""
         return self.entity_description.attrs_fn(self.coordinator.data, self._owner)
+
+
+SENSOR_TYPES: Mapping[str, SensorDeviceClass] = {
+    "temperature": SensorDeviceClass.TEMPERATURE,
+    "humidity": SensorDeviceClass.HUMIDITY,
+    "co2": SensorDeviceClass.CO2,
+    "pressure": SensorDeviceClass.PRESSURE,
+    "illuminance": SensorDeviceClass.ILLUMINANCE,
+    "luminosity": SensorDeviceClass.ILLUMINANCE,
+    "power": SensorDeviceClass.POWER,
+    "voltage": SensorDeviceClass.VOLTAGE,
+    "current": SensorDeviceClass.CURRENT,
+}
+UNIT_SPELLINGS = {"C": "°C", "degC": "°C", "ºC": "°C", "F": "°F", "lux": "lx", "mbar": "mbar"}
+
+
+def sensor_class(sensor: SiteSensor) -> tuple[SensorDeviceClass | None, str | None]:
+    """The device class of a Climkit sensor type and its unit, as Home Assistant spells them.
+    A unit the device class does not allow drops the device class, not the unit."""
+    unit = UNIT_SPELLINGS.get(sensor.unit or "", sensor.unit)
+    device_class = SENSOR_TYPES.get(sensor.type.lower())
+    if device_class is not None and unit not in DEVICE_CLASS_UNITS.get(device_class, {unit}):
+        device_class = None
+    return device_class, unit
+
+
+class SiteSensorEntity(CoordinatorEntity[ClimkitCoordinator], SensorEntity):
+    """A sensor of the site (`sensors_list`): its newest value and when it was measured."""
+
+    _attr_has_entity_name = True
+    _attr_state_class = SensorStateClass.MEASUREMENT
+
+    def __init__(
+        self, coordinator: ClimkitCoordinator, sensor: SiteSensor, device: DeviceInfo
+    ) -> None:
+        """Named as Climkit names it, on the site's device."""
+        super().__init__(coordinator)
+        self._sensor_id = sensor.id
+        self._attr_unique_id = f"{coordinator.site_id}_sensor_{sensor.id}"
+        self._attr_translation_key = "site_sensor"
+        self._attr_translation_placeholders = {"name": sensor.name}
+        self._attr_device_class, self._attr_native_unit_of_measurement = sensor_class(sensor)
+        self._attr_device_info = device
+        self._model = sensor.model
+
+    @property
+    def native_value(self) -> float | None:
+        """The newest value read."""
+        value = self.coordinator.data.sensor_values.get(self._sensor_id)
+        return None if value is None else value[1]
+
+    @property
+    def extra_state_attributes(self) -> Mapping[str, Any] | None:
+        """When the newest value was measured, and the probe's model."""
+        value = self.coordinator.data.sensor_values.get(self._sensor_id)
+        return {
+            "measured_at": None if value is None else value[0].isoformat(),
+            "model": self._model,
+        }

@@ -11,12 +11,14 @@ import asyncio
 import base64
 import binascii
 import json
+import math
 import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp
 
@@ -122,6 +124,17 @@ class MeterInfo:
         if self.prim_ad is not None and self.prim_ad >= 100:
             return "production"
         return "consumption"
+
+
+@dataclass(frozen=True, slots=True)
+class SiteSensor:
+    """One sensor of `sensors_list` (temperature, humidity, …)."""
+
+    id: str
+    name: str
+    type: str
+    unit: str | None
+    model: str | None
 
 
 def utc_naive(moment: datetime) -> str:
@@ -274,6 +287,54 @@ class ClimkitClient:
         )
         return _rows(rows)
 
+    async def sensors_list(self, site_id: str) -> list[SiteSensor]:
+        """The site's sensors; items without a valid id are skipped."""
+        body = await self._request("GET", f"/{_checked(site_id)}/sensors_list")
+        if not isinstance(body, list):
+            raise InvalidResponseError("sensors_list is not a list")
+        sensors: list[SiteSensor] = []
+        for item in body:
+            sensor_id = _object_id(item) if isinstance(item, dict) else None
+            if sensor_id is None or not is_valid_id(sensor_id):
+                continue
+            assert isinstance(item, dict)
+            sensors.append(
+                SiteSensor(
+                    id=sensor_id,
+                    name=str(item.get("name") or item.get("type") or sensor_id),
+                    type=str(item.get("type") or ""),
+                    unit=_text(item.get("unit")),
+                    model=_text(item.get("model")),
+                )
+            )
+        return sensors
+
+    async def sensor_data(
+        self, site_id: str, sensor_id: str, start: datetime, end: datetime | None = None
+    ) -> list[tuple[datetime, float]]:
+        """A sensor's values in [start, end], oldest first (timestamps are epoch s or ms)."""
+        query = {"t_s": utc_naive(start)}
+        if end is not None:
+            query["t_e"] = utc_naive(end)
+        path = f"/{_checked(site_id)}/sensor_data/{_checked(sensor_id)}?{urlencode(query)}"
+        body = await self._request("GET", path)
+        if not isinstance(body, list):
+            raise InvalidResponseError("sensor_data is not a list")
+        points: list[tuple[datetime, float]] = []
+        for item in body:
+            if not isinstance(item, dict):
+                continue
+            value = _float(item.get("value"))
+            stamp = item.get("timestamp")
+            at = (
+                _epoch(stamp)
+                if isinstance(stamp, int | float) and not isinstance(stamp, bool)
+                else _parse_creation(stamp)
+            )
+            if value is not None and at is not None and math.isfinite(value):
+                points.append((at, value))
+        return sorted(points)
+
     # ---- transport ---------------------------------------------------------------------
 
     async def _request(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
@@ -393,6 +454,10 @@ def _object_id(item: Any) -> str | None:
             if value is not None:
                 return _object_id(value)
     return None
+
+
+def _text(value: Any) -> str | None:
+    return None if value in (None, "") else str(value)
 
 
 def _int(value: Any) -> int | None:
