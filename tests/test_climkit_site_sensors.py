@@ -162,3 +162,35 @@ def test_sensor_class(
 ) -> None:
     sensor = SiteSensor(id=SENSOR_ID, name="x", type=kind, unit=unit, model=None)
     assert sensor_class(sensor) == expected
+
+
+async def test_option_turns_the_hourly_refresh_on(
+    hass: HomeAssistant, climkit_sim: ClimkitSimulator, freezer: FrozenDateTimeFactory
+) -> None:
+    entry, _ = await setup(hass, climkit_sim, freezer)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "site_sensors"}
+    )
+    assert result["step_id"] == "site_sensors"
+    await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_SITE_SENSORS_HOURLY: True}
+    )
+    await hass.async_block_till_done()
+    assert entry.options == {CONF_SITE_SENSORS_HOURLY: True}
+    coordinator: ClimkitCoordinator = entry.runtime_data
+    assert coordinator.hourly_sensors
+
+
+async def test_sensor_gone_from_the_list_is_removed(
+    hass: HomeAssistant, climkit_sim: ClimkitSimulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """The daily sync sees the list change: the entry reloads without that sensor."""
+    _entry, coordinator = await setup(hass, climkit_sim, freezer)
+    unique_id = f"{DEMO_SITE_ID}_sensor_{SENSOR_ID}"
+    assert er.async_get(hass).async_get_entity_id("sensor", DOMAIN, unique_id) is not None
+    climkit_sim.add_fault("site_gone", paths={"sensors_list"})
+    assert coordinator.next_daily is not None
+    await move(hass, freezer, coordinator.next_daily)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert er.async_get(hass).async_get_entity_id("sensor", DOMAIN, unique_id) is None

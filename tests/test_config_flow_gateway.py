@@ -23,6 +23,7 @@ from custom_components.linky_climkit.const import (
     DOMAIN,
     PROVIDER_GATEWAY,
 )
+from custom_components.linky_climkit.diagnostics import async_get_config_entry_diagnostics
 from tests.conftest import CH_NOW, climkit_entry, gateway_entry
 from tests.simulators.climkit import DEMO_SITE_ID, ClimkitSimulator, derive_id
 from tests.simulators.climkit_gateway import ClimkitGatewaySimulator, demo_gateway_meters
@@ -195,6 +196,10 @@ async def test_gateway_joins_the_site_entry(
     state = hass.states.get(live)
     assert state is not None
     assert float(state.state) > 0
+
+    diagnostics = await async_get_config_entry_diagnostics(hass, site)
+    assert len(diagnostics["gateway"]["meters"]) == 8
+    assert "127.0.0.1" not in str(diagnostics)
 
     # Options: the site entry now has the gateway's poll interval and its removal.
     result = dict(await hass.config_entries.options.async_init(site.entry_id))

@@ -214,7 +214,10 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
         for sensor in sensors:
             last = self.state.sensor_values.get(sensor.id)
             start = now - SENSOR_LOOKBACK if last is None else max(now - SENSOR_LOOKBACK, last[0])
-            points = await self.client.sensor_data(self.site_id, sensor.id, start, now)
+            try:
+                points = await self.client.sensor_data(self.site_id, sensor.id, start, now)
+            except NoDataError:
+                points = []  # that sensor only: the site itself is fine
             newest = points[-1] if points else last
             if newest is not None:
                 values[sensor.id] = newest

@@ -3,15 +3,18 @@ Gateway's live meter sensors."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from homeassistant.components.sensor import SensorEntity
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import LinkyCoordinator
 from .entry import LinkyClimkitConfigEntry
 from .gateway_coordinator import GatewayCoordinator
 from .sensor_climkit import climkit_sensors
-from .sensor_gateway import gateway_sensors, remove_stale_gateway_sensors
+from .sensor_gateway import gateway_sensors, is_gateway_sensor
 from .sensor_linky import linky_sensors
 
 PARALLEL_UPDATES = 0
@@ -33,5 +36,22 @@ async def async_setup_entry(
         entities = climkit_sensors(hass, coordinator)
         if coordinator.gateway is not None:
             entities += gateway_sensors(hass, coordinator.gateway)
-        remove_stale_gateway_sensors(hass, entry.entry_id, entities)
+        site_sensor = f"{coordinator.site_id}_sensor_"
+        _remove_stale(
+            hass,
+            entry.entry_id,
+            {e.unique_id for e in entities},
+            lambda uid: uid.startswith(site_sensor) or is_gateway_sensor(uid),
+        )
     async_add_entities(entities)
+
+
+def _remove_stale(
+    hass: HomeAssistant, entry_id: str, wanted: set[str | None], ours: Callable[[str], bool]
+) -> None:
+    """Forget the site's sensors and gateway sensors the entry no longer has (a sensor gone
+    from `sensors_list`, the gateway removed, a meter gone from it)."""
+    registry = er.async_get(hass)
+    for entity in er.async_entries_for_config_entry(registry, entry_id):
+        if entity.unique_id not in wanted and ours(entity.unique_id):
+            registry.async_remove(entity.entity_id)

@@ -30,7 +30,6 @@ from homeassistant.const import (
 )
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
-from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.restore_state import ExtraStoredData, RestoredExtraData, RestoreEntity
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
@@ -164,18 +163,11 @@ def gateway_sensors(hass: HomeAssistant, coordinator: GatewayCoordinator) -> lis
     return entities
 
 
-def remove_stale_gateway_sensors(
-    hass: HomeAssistant, entry_id: str, entities: list[SensorEntity]
-) -> None:
-    """Forget the live sensors a site entry no longer has (gateway removed, meter gone)."""
+def is_gateway_sensor(unique_id: str) -> bool:
+    """Whether a unique id is one of a gateway meter's sensors."""
     keys = {d.key for descriptions in BY_TYPE.values() for d in descriptions}
     keys.add(READING_TIME.key)
-    wanted = {e.unique_id for e in entities}
-    registry = er.async_get(hass)
-    for entity in er.async_entries_for_config_entry(registry, entry_id):
-        unique_id = entity.unique_id
-        if unique_id not in wanted and any(unique_id.endswith(f"_{k}") for k in keys):
-            registry.async_remove(entity.entity_id)
+    return any(unique_id.endswith(f"_{key}") for key in keys)
 
 
 def _own_device(configured: ConfiguredMeter, host: str, gateway_id: str) -> DeviceInfo:

@@ -260,3 +260,15 @@ class ClimkitGatewaySimulator:
         if self.ts_format == "epoch_ms":
             return int(now.timestamp() * 1000)
         return int(now.timestamp())
+
+
+async def _demo(
+    port: int = 8080,
+) -> None:  # pragma: no cover - python -m tests.simulators.climkit_gateway
+    sim = ClimkitGatewaySimulator(demo_gateway_meters())
+    print(f"Climkit Gateway simulator on {await sim.start(port)}/api/v1 (Ctrl-C stops)")
+    await asyncio.Event().wait()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    asyncio.run(_demo())
