@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import timedelta
+from itertools import pairwise
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.recorder.statistics import statistics_during_period
 from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import (
@@ -20,7 +22,13 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.recorder import get_instance
+from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.components.recorder.common import (
+    async_wait_recording_done,
+    do_adhoc_statistics,
+)
 
 from custom_components.linky_climkit.const import DOMAIN
 from custom_components.linky_climkit.diagnostics import async_get_config_entry_diagnostics
@@ -335,3 +343,41 @@ async def test_diagnostics_hide_the_host(
     assert meters[("cold_water", 50)]["unavailable_because"]
     assert meters[("electricity", 11)]["reading"]["values"]["en_im"] > 0
     assert diagnostics["poll"]["interval_seconds"] == 10
+
+
+async def test_recorder_statistics_of_an_index_that_drops(
+    hass: HomeAssistant, gateway_sim: ClimkitGatewaySimulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """Read back from the recorder: Home Assistant's own 5-minute sums of the import index
+    only grow, through a glitch and a meter replacement, by what the meter really counted."""
+    freezer.move_to(CH_NOW)  # on a 5-minute boundary
+    await setup(hass, gateway_sim)
+    energy = entity_id(hass, "electricity_11", "energy_import")
+    start = dt_util.utcnow()
+    minutes = 45
+    for minute in range(1, minutes + 1):
+        if minute == 7:
+            gateway_sim.drop_index(11, 8000.0)  # one wrong reading
+        elif minute == 8:
+            gateway_sim.drop_index(11, 0.0)
+        elif minute == 12:
+            gateway_sim.drop_index(11, 8000.0)  # a new meter from now on
+        await poll(hass, freezer, 60)
+    for period in range(minutes // 5):
+        do_adhoc_statistics(hass, start=start + timedelta(minutes=5 * period))
+    await async_wait_recording_done(hass)
+    rows = await get_instance(hass).async_add_executor_job(
+        statistics_during_period,
+        hass,
+        start,
+        start + timedelta(minutes=minutes),
+        {energy},
+        "5minute",
+        None,
+        {"sum", "state"},
+    )
+    sums = [row["sum"] for row in rows[energy]]
+    assert len(sums) == minutes // 5
+    assert all(later >= earlier for earlier, later in pairwise(sums))
+    # 0.5 kW for 45 minutes, less the first poll of the first period.
+    assert sums[-1] == pytest.approx(0.5 * (minutes - 1) / 60, abs=0.02)
