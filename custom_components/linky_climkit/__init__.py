@@ -18,13 +18,15 @@ from .coordinator import LinkyCoordinator
 from .entry import LinkyClimkitConfigEntry
 from .gateway_coordinator import GatewayCoordinator, gateway_settings
 from .repair_issues import clear_all
+from .services import async_setup_services
 
 PLATFORMS: list[Platform] = [Platform.SENSOR]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Nothing to set up from YAML."""
+    """Nothing to set up from YAML; the actions are registered here, once."""
+    async_setup_services(hass)
     return True
 
 

@@ -31,7 +31,7 @@ from .const import (
     DOMAIN,
     EVENT_DATA_IMPORTED,
 )
-from .coordinator_base import ScheduledCoordinator
+from .coordinator_base import ScheduledCoordinator, SyncRefused
 from .costs import CostBook
 from .gateway_coordinator import GatewayCoordinator
 from .importer import Importer, StatisticSpec, energy_spec, statistic_id
@@ -145,6 +145,8 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
                 elif self.next_daily is not None and now >= self.next_daily:
                     await self._run_daily(now)
                     synced = True
+                elif self.state.requested:
+                    await self._run_requested()
                 if self._sensors_due(now, synced):
                     await self._refresh_sensors(now)
         except AuthError as err:
@@ -277,6 +279,38 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
         await self._fetch_days(first, cursor, "first_import")
         self.state.history_cursor = first
 
+    async def _run_requested(self) -> None:
+        """One window of a range asked for with the `import_history` action."""
+        first, end = self.state.requested[0]
+        await self._fetch_days(first, end, "import_history")
+        self.state.requested.pop(0)
+
+    def request_history(self, first: date, last: date) -> tuple[int, int]:
+        """Queue [first, last] (local days) in 30-day windows, read one per run through the
+        pacer; returns (windows, calls). Nothing is called here."""
+        end = min(last, self._today() - timedelta(days=1)) + timedelta(days=1)
+        added = 0
+        cursor = first
+        while cursor < end:
+            window = (cursor, min(end, cursor + timedelta(days=WINDOW_DAYS)))
+            if window not in self.state.requested:
+                self.state.requested.append(window)
+                added += 1
+            cursor = window[1]
+        if self.config_entry.state is ConfigEntryState.LOADED:
+            self._schedule_next()
+        return added, added * len(self._types())
+
+    async def async_sync_now(self) -> None:
+        """Run today's sync now; refused while the history imports or when it is done."""
+        if self.state.site is None or not self.state.history_done:
+            raise SyncRefused("first_import_running")
+        if self.have_yesterday():
+            raise SyncRefused("already_synced")
+        self.next_daily = dt_util.utcnow()
+        self.state.backoff_until = None
+        await self.async_refresh()
+
     async def _run_daily(self, now: datetime) -> None:
         today = self._today()
         self.state.attempts = [*self._attempts_today(now), now]
@@ -377,7 +411,7 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
         read_at = self.state.sensors_read_at
         if self.hourly_sensors and self.state.sensors and read_at is not None:
             when = min(when, read_at + SENSOR_PERIOD)
-        if self.state.site is None or not self.state.history_done:
+        if self.state.site is None or not self.state.history_done or self.state.requested:
             when = now
         if self.state.backoff_until is not None and self.state.backoff_until > now:
             when = max(when, self.state.backoff_until)

@@ -33,6 +33,7 @@ class ClimkitState:
     sensors: list[SiteSensor] = field(default_factory=list)
     sensor_values: dict[str, tuple[datetime, float]] = field(default_factory=dict)
     sensors_read_at: datetime | None = None
+    requested: list[tuple[date, date]] = field(default_factory=list)
 
     @property
     def history_done(self) -> bool:
@@ -70,6 +71,7 @@ class ClimkitState:
             "sensors": [asdict(s) for s in self.sensors],
             "sensor_values": {k: [t.isoformat(), v] for k, (t, v) in self.sensor_values.items()},
             "sensors_read_at": iso(self.sensors_read_at),
+            "requested": [[a.isoformat(), b.isoformat()] for a, b in self.requested],
         }
 
     @classmethod
@@ -109,4 +111,7 @@ class ClimkitState:
                 for k, v in data.get("sensor_values", {}).items()
             },
             sensors_read_at=dt(data.get("sensors_read_at")),
+            requested=[
+                (date.fromisoformat(a), date.fromisoformat(b)) for a, b in data.get("requested", [])
+            ],
         )

@@ -24,7 +24,7 @@ from .aggregation import build_days
 from .budget import Priority
 from .budget_store import BudgetManager, BudgetRefused
 from .const import CONF_PRM, CONF_SYNC_OFFSET, DOMAIN, EVENT_DATA_IMPORTED
-from .coordinator_base import ScheduledCoordinator
+from .coordinator_base import ScheduledCoordinator, SyncRefused
 from .costs import CostBook
 from .importer import Importer, ImportResult, StatisticSpec, energy_spec, peak_spec
 from .providers.conso_api import ConsoApiClient, ConsoApiType, history_start, windows
@@ -78,6 +78,16 @@ CURVE_TYPE = {
 PRODUCTION_TYPES = (ConsoApiType.DAILY_PRODUCTION, ConsoApiType.PRODUCTION_LOAD_CURVE)
 
 type LinkyConfigEntry = ConfigEntry[LinkyCoordinator]
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryPlan:
+    """What `import_history` queued: calls, and the backfill runs they take."""
+
+    calls: int
+    queued: int
+    runs: int
+    available_now: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -377,16 +387,29 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
         return (
             self.state.initialised
             and not self.state.pending
-            and bool(self._backfill_channels())
+            and (bool(self._backfill_channels()) or bool(self.state.requested))
             and now >= self._next_backfill
             and self.budget.available(Priority.BACKFILL) > 0
         )
 
     async def _run_backfill(self) -> None:
-        """Hourly history, 7 days per call, newest first, from what the daily syncs leave."""
+        """Hourly history, 7 days per call, newest first, from what the daily syncs leave.
+        A range asked for with the `import_history` action comes first."""
         calls = 0
         today = self._today()
         try:
+            while self.state.requested and calls < BACKFILL_CALLS_PER_RUN:
+                task = self.state.requested[0]
+                calls += 1
+                series = await self._fetch(
+                    ConsoApiType(task.type), task.start, task.end, Priority.BACKFILL
+                )
+                if series is not None:
+                    collected = _Collected()
+                    collected.add(series)
+                    await self._import(collected, "import_history", keep_stored_totals=True)
+                self.state.requested.pop(0)
+                await self._store.async_save(self.state.as_dict())
             for channel in self._backfill_channels():
                 type_ = CURVE_TYPE[channel]
                 limit = history_start(type_, today)
@@ -501,6 +524,54 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
     def _today(self) -> date:
         return dt_util.utcnow().astimezone(PARIS).date()
 
+    # ---- actions ---------------------------------------------------------------------
+
+    def request_history(self, first: date, last: date) -> HistoryPlan:
+        """Queue the re-reading of [first, last] (local days) at backfill priority: daily
+        figures, and the load curve where Enedis keeps it. Nothing is called here."""
+        today = self._today()
+        end = min(last, today - timedelta(days=1)) + timedelta(days=1)
+        tasks: list[FetchTask] = []
+        channels = [Channel.CONSUMPTION]
+        if self.state.production:
+            channels.append(Channel.PRODUCTION)
+        for channel in channels:
+            for type_ in (DAILY_TYPE[channel], CURVE_TYPE[channel]):
+                start = max(first, history_start(type_, today))
+                tasks += [FetchTask(type_.value, s, e) for s, e in windows(type_, start, end)]
+        known = {(t.type, t.start, t.end) for t in self.state.requested}
+        new = [t for t in tasks if (t.type, t.start, t.end) not in known]
+        self.state.requested += new
+        self._next_backfill = min(self._next_backfill, dt_util.utcnow())
+        if self.config_entry.state is ConfigEntryState.LOADED:
+            self._schedule_next()
+        calls = len(self.state.requested)
+        return HistoryPlan(
+            calls=len(new),
+            queued=calls,
+            runs=-(-calls // BACKFILL_CALLS_PER_RUN),
+            available_now=self.budget.available(Priority.BACKFILL),
+        )
+
+    async def async_sync_now(self) -> None:
+        """Run today's sync now; refused when it is done or the budget cannot pay for it."""
+        if not self.state.initialised or self.state.pending:
+            raise SyncRefused("first_import_running")
+        if self.have_yesterday():
+            raise SyncRefused("already_synced")
+        if self.budget.available(Priority.DAILY) < len(self._daily_types()):
+            raise SyncRefused("budget_exhausted")
+        self.next_daily = dt_util.utcnow()
+        self.state.backoff_until = None
+        await self.async_refresh()
+
+    def _daily_types(self) -> list[ConsoApiType]:
+        types = [ConsoApiType.DAILY_CONSUMPTION, CURVE_TYPE[Channel.CONSUMPTION]]
+        types.append(ConsoApiType.MAX_POWER)
+        if self.state.production:
+            types += PRODUCTION_TYPES
+        return types
+
     def _attempts_today(self, now: datetime) -> list[datetime]:
         today = now.astimezone(PARIS).date()
         return [a for a in self.state.attempts if a.astimezone(PARIS).date() == today]
@@ -527,7 +598,7 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
             candidates.append(
                 max(now + timedelta(minutes=1), self.budget.next_slot(Priority.DAILY))
             )
-        elif self.state.initialised and self._backfill_channels():
+        elif self.state.initialised and (self._backfill_channels() or self.state.requested):
             candidates.append(max(self._next_backfill, self.budget.next_slot(Priority.BACKFILL)))
         if self.state.backoff_until is not None and self.state.backoff_until > now:
             self.next_daily = max(self.next_daily, self.state.backoff_until)

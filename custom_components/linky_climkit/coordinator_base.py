@@ -16,6 +16,15 @@ from .const import DOMAIN
 _LOGGER = logging.getLogger(__package__)
 
 
+class SyncRefused(Exception):
+    """The `sync_now` action cannot run; `key` is the translation key of the reason."""
+
+    def __init__(self, key: str) -> None:
+        """Refused for `key`."""
+        super().__init__(key)
+        self.key = key
+
+
 class ScheduledCoordinator[DataT](DataUpdateCoordinator[DataT]):
     """Runs when its own schedule says so (daily syncs, retries, backfill), never on a period."""
 

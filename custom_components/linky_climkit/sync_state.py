@@ -42,6 +42,7 @@ class LinkyState:
     """The persisted progress of one PRM."""
 
     pending: list[FetchTask] = field(default_factory=list)
+    requested: list[FetchTask] = field(default_factory=list)
     initialised: bool = False
     production: bool | None = None
     last_day: date | None = None
@@ -70,6 +71,7 @@ class LinkyState:
 
         return {
             "pending": [t.as_dict() for t in self.pending],
+            "requested": [t.as_dict() for t in self.requested],
             "initialised": self.initialised,
             "production": self.production,
             "last_day": iso(self.last_day),
@@ -112,6 +114,7 @@ class LinkyState:
         peak = data.get("latest_peak")
         return cls(
             pending=[FetchTask.from_dict(t) for t in data.get("pending", [])],
+            requested=[FetchTask.from_dict(t) for t in data.get("requested", [])],
             initialised=bool(data.get("initialised", False)),
             production=data.get("production"),
             last_day=d(data.get("last_day")),
