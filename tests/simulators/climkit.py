@@ -933,7 +933,7 @@ class ClimkitSimulator:
         application.router.add_route("*", "/{tail:.*}", self._handle)
         return application
 
-    async def start(self) -> str:
+    async def start(self, port: int = 0) -> str:
         """Serve on 127.0.0.1 (free port); returns ``http://127.0.0.1:<port>`` (the API is
         under ``/api/v1``; ``self.base_url`` holds the full API base)."""
         if self._runner is not None:
@@ -941,7 +941,7 @@ class ClimkitSimulator:
         self._wake = asyncio.Event()
         runner = web.AppRunner(self.app(), access_log=None)
         await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
+        site = web.TCPSite(runner, "127.0.0.1", port)
         await site.start()
         self._runner = runner
         host, port = runner.addresses[0][:2]

@@ -733,13 +733,13 @@ class ConsoApiSimulator:
         application.router.add_route("*", "/api/{type}", self._handle)
         return application
 
-    async def start(self) -> str:
-        """Serve on 127.0.0.1 (free port); returns the base URL."""
+    async def start(self, port: int = 0) -> str:
+        """Serve on 127.0.0.1 (a free port unless `port`); returns the base URL."""
         if self._runner is not None:
             raise RuntimeError("simulator already started")
         runner = web.AppRunner(self.app(), access_log=None)
         await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
+        site = web.TCPSite(runner, "127.0.0.1", port)
         await site.start()
         self._runner = runner
         host, port = runner.addresses[0][:2]
