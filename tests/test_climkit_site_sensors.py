@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
@@ -16,8 +17,9 @@ from custom_components.linky_climkit.climkit_coordinator import ClimkitCoordinat
 from custom_components.linky_climkit.const import CONF_SITE_SENSORS_HOURLY, DOMAIN
 from custom_components.linky_climkit.providers.climkit import SiteSensor
 from custom_components.linky_climkit.sensor_climkit import sensor_class
-from tests.conftest import CH_NOW, climkit_entry
+from tests.conftest import CH_NOW
 from tests.simulators.climkit import DEMO_SITE_ID, ClimkitSimulator
+from tests.time_travel import setup_climkit_site
 
 pytestmark = pytest.mark.usefixtures("recorder_mock", "fast_pacer")
 SENSOR_ID = ClimkitSimulator.sensor_id(DEMO_SITE_ID)
@@ -27,30 +29,11 @@ async def setup(
     hass: HomeAssistant,
     sim: ClimkitSimulator,
     freezer: FrozenDateTimeFactory,
-    options: dict[str, bool] | None = None,
+    options: dict[str, Any] | None = None,
 ) -> tuple[MockConfigEntry, ClimkitCoordinator]:
     """The demo site, history imported."""
     freezer.move_to(CH_NOW)
-    await hass.config.async_set_time_zone("Europe/Zurich")
-    entry = climkit_entry(sim)
-    if options:
-        entry = MockConfigEntry(
-            domain=DOMAIN,
-            title=entry.title,
-            unique_id=entry.unique_id,
-            data=dict(entry.data),
-            options=options,
-        )
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    coordinator: ClimkitCoordinator = entry.runtime_data
-    for _ in range(5):
-        if coordinator.state.history_done:
-            break
-        assert coordinator.next_run is not None
-        await move(hass, freezer, coordinator.next_run)
-    return entry, coordinator
+    return await setup_climkit_site(hass, sim, freezer, options)
 
 
 async def move(hass: HomeAssistant, freezer: FrozenDateTimeFactory, when: datetime) -> None:

@@ -14,7 +14,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.linky_climkit.const import (
     CONF_GATEWAY,
@@ -24,9 +24,10 @@ from custom_components.linky_climkit.const import (
     PROVIDER_GATEWAY,
 )
 from custom_components.linky_climkit.diagnostics import async_get_config_entry_diagnostics
-from tests.conftest import CH_NOW, climkit_entry, gateway_entry
+from tests.conftest import CH_NOW, gateway_entry
 from tests.simulators.climkit import DEMO_SITE_ID, ClimkitSimulator, derive_id
 from tests.simulators.climkit_gateway import ClimkitGatewaySimulator, demo_gateway_meters
+from tests.time_travel import setup_climkit_site
 
 pytestmark = pytest.mark.usefixtures("recorder_mock", "fast_pacer")
 
@@ -133,26 +134,6 @@ async def test_same_host_aborts(hass: HomeAssistant, gateway_sim: ClimkitGateway
     assert result["reason"] == "already_configured"
 
 
-async def _cloud_site(
-    hass: HomeAssistant, sim: ClimkitSimulator, freezer: FrozenDateTimeFactory
-) -> MockConfigEntry:
-    """The demo site's cloud entry, loaded with its whole history."""
-    await hass.config.async_set_time_zone("Europe/Zurich")
-    entry = climkit_entry(sim)
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    coordinator = entry.runtime_data
-    for _ in range(5):
-        if coordinator.state.history_done:
-            break
-        assert coordinator.next_run is not None
-        freezer.move_to(coordinator.next_run)
-        async_fire_time_changed(hass, coordinator.next_run)
-        await hass.async_block_till_done(wait_background_tasks=True)
-    return entry
-
-
 async def test_gateway_joins_the_site_entry(
     hass: HomeAssistant,
     climkit_sim: ClimkitSimulator,
@@ -160,7 +141,7 @@ async def test_gateway_joins_the_site_entry(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """With the site's cloud entry: its meters are probed and join that entry's devices."""
-    site = await _cloud_site(hass, climkit_sim, freezer)
+    site, _ = await setup_climkit_site(hass, climkit_sim, freezer)
     result = await open_gateway_step(hass)
     assert fields(result) == [CONF_HOST, CONF_PORT, "site"]
     result = await configure(

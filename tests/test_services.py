@@ -13,12 +13,12 @@ from homeassistant.exceptions import ServiceValidationError
 from custom_components.linky_climkit.const import DOMAIN
 from custom_components.linky_climkit.importer import statistic_id
 from custom_components.linky_climkit.tariff_config import CONF_TARIFF
-from tests.conftest import CH_NOW, NOW, PRM, climkit_entry, gateway_entry
+from tests.conftest import CH_NOW, NOW, PRM, gateway_entry
 from tests.simulators.climkit import ClimkitSimulator
 from tests.simulators.climkit_gateway import ClimkitGatewaySimulator
 from tests.simulators.conso_api import ConsoApiSimulator
 from tests.statistics_reader import assert_continuous, day_total, hourly_rows
-from tests.time_travel import advance, setup_linky
+from tests.time_travel import advance, setup_climkit_site, setup_linky
 
 pytestmark = pytest.mark.usefixtures("recorder_mock")
 
@@ -160,16 +160,7 @@ async def test_climkit_import_history_and_sync_now(
     fast_pacer: Any,
 ) -> None:
     freezer.move_to(CH_NOW)
-    await hass.config.async_set_time_zone("Europe/Zurich")
-    entry = climkit_entry(climkit_sim)
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    coordinator = entry.runtime_data
-    for _ in range(5):
-        if coordinator.state.history_done:
-            break
-        await advance(hass, freezer, [coordinator], coordinator.next_run)  # type: ignore[list-item]
+    entry, coordinator = await setup_climkit_site(hass, climkit_sim, freezer)
     data = {"config_entry_id": entry.entry_id}
     with pytest.raises(ServiceValidationError) as done:
         await call(hass, "sync_now", data)

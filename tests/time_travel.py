@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
+from custom_components.linky_climkit.climkit_coordinator import ClimkitCoordinator
 from custom_components.linky_climkit.coordinator import LinkyCoordinator
-from tests.conftest import linky_entry
+from tests.conftest import climkit_entry, linky_entry
+from tests.simulators.climkit import ClimkitSimulator
 from tests.simulators.conso_api import CallRecord, ConsoApiSimulator
 
 
 async def advance(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
-    coordinators: list[LinkyCoordinator],
+    coordinators: Sequence[LinkyCoordinator | ClimkitCoordinator],
     until: datetime,
 ) -> None:
     """Fire every scheduled run up to `until`, in order, then stop the clock there."""
@@ -42,6 +46,35 @@ async def setup_linky(
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     return entry, entry.runtime_data
+
+
+async def setup_climkit_site(
+    hass: HomeAssistant,
+    sim: ClimkitSimulator,
+    freezer: FrozenDateTimeFactory,
+    options: dict[str, Any] | None = None,
+) -> tuple[MockConfigEntry, ClimkitCoordinator]:
+    """The demo site's cloud entry (Zurich time), set up with its whole history imported."""
+    await hass.config.async_set_time_zone("Europe/Zurich")
+    entry = climkit_entry(sim)
+    if options:
+        entry = MockConfigEntry(
+            domain=entry.domain,
+            title=entry.title,
+            unique_id=entry.unique_id,
+            data=dict(entry.data),
+            options=options,
+        )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    coordinator: ClimkitCoordinator = entry.runtime_data
+    for _ in range(5):
+        if coordinator.state.history_done:
+            break
+        assert coordinator.next_run is not None
+        await advance(hass, freezer, [coordinator], coordinator.next_run)
+    return entry, coordinator
 
 
 def max_calls_in_window(calls: list[CallRecord], window: timedelta = timedelta(hours=12)) -> int:

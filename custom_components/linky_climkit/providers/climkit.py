@@ -227,7 +227,7 @@ class ClimkitClient:
             id=site_id,
             name=str(body.get("name") or body.get("site_ref") or site_id),
             timezone=str(body.get("timezone") or "Europe/Zurich"),
-            creation=_parse_creation(body.get("creation_date")),
+            creation=parse_instant(body.get("creation_date")),
             address=_address(body.get("address")),
             site_ref=None if body.get("site_ref") is None else str(body["site_ref"]),
         )
@@ -325,12 +325,7 @@ class ClimkitClient:
             if not isinstance(item, dict):
                 continue
             value = _float(item.get("value"))
-            stamp = item.get("timestamp")
-            at = (
-                _epoch(stamp)
-                if isinstance(stamp, int | float) and not isinstance(stamp, bool)
-                else _parse_creation(stamp)
-            )
+            at = parse_instant(item.get("timestamp"))
             if value is not None and at is not None and math.isfinite(value):
                 points.append((at, value))
         return sorted(points)
@@ -474,9 +469,13 @@ def _float(value: Any) -> float | None:
         return None
 
 
-def _parse_creation(value: Any) -> datetime | None:
+def parse_instant(value: Any) -> datetime | None:
+    """An aware UTC time from what Climkit sends: `{"$date": ms}`, epoch seconds or
+    milliseconds (a number or digits), or ISO text (naive is UTC); None if unreadable."""
     if isinstance(value, dict) and "$date" in value:
         value = value["$date"]
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
     if isinstance(value, int | float) and not isinstance(value, bool):
         return _epoch(value)
     if isinstance(value, str):
@@ -507,16 +506,8 @@ def _expiry(body: dict[str, Any], token: str) -> datetime | None:
     raw = body.get("valid_until")
     if isinstance(raw, dict):
         raw = raw.get("$date")
-    if isinstance(raw, int | float) and not isinstance(raw, bool):
-        stamp = _epoch(raw)
-        if stamp is not None:
-            return stamp
-    if isinstance(raw, str):
-        try:
-            parsed = datetime.fromisoformat(raw)
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-        except ValueError:
-            pass
+    if (stamp := parse_instant(raw)) is not None:
+        return stamp
     try:
         payload = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
         exp = payload.get("exp") if isinstance(payload, dict) else None

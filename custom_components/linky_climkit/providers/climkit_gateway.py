@@ -10,11 +10,12 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import aiohttp
 
+from .climkit import parse_instant
 from .errors import (
     InvalidResponseError,
     NoDataError,
@@ -135,7 +136,9 @@ def parse_reading(status: int, text: str, meter: GatewayMeter) -> GatewayReading
         if (number := _number(body.get(key))) is not None
     }
     return GatewayReading(
-        values=values, valid=body.get("valid") is not False, measured_at=_timestamp(body.get("ts"))
+        values=values,
+        valid=body.get("valid") is not False,
+        measured_at=parse_instant(body.get("ts")),
     )
 
 
@@ -147,24 +150,6 @@ def _number(value: Any) -> float | None:
     except ValueError:
         return None
     return number if math.isfinite(number) else None
-
-
-def _timestamp(value: Any) -> datetime | None:
-    """`ts` is epoch seconds, epoch milliseconds or ISO: the format is not documented."""
-    number = _number(value) if not isinstance(value, str) or value.strip().isdigit() else None
-    if number is not None:
-        seconds = number / 1000 if number > 1e11 else number
-        try:
-            return datetime.fromtimestamp(seconds, UTC)
-        except OverflowError, OSError, ValueError:
-            return None
-    if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
-            return None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    return None
 
 
 def parse_addresses(text: str) -> list[int] | None:
