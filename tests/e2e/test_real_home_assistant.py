@@ -192,7 +192,15 @@ async def test_real_home_assistant(
         async def charts() -> int | None:
             return await browser.count("ha-chart-base") or None
 
-        await until(charts, "the Energy dashboard's charts", 60)
+        shot = tmp_path / "energy-dashboard.png"
+        try:
+            # The first load compiles the frontend: slow on a busy machine.
+            await until(charts, "the Energy dashboard's charts", 150)
+        except TimeoutError:
+            await browser.screenshot(shot)
+            raise AssertionError(
+                f"No chart rendered (see {shot}): {(await browser.text())[-1500:]}"
+            ) from None
         # It opens on today; the providers publish a day late: show yesterday.
         assert await browser.click_labelled("Previous")
 
@@ -200,7 +208,6 @@ async def test_real_home_assistant(
             text = await browser.text()
             return text if "kWh" in text and not any(m in text for m in NO_DATA) else None
 
-        shot = tmp_path / "energy-dashboard.png"
         try:
             text = await until(shows_data, "the Energy dashboard with data", 60)
         except TimeoutError:
