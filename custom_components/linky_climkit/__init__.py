@@ -39,11 +39,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: LinkyClimkitConfigEntry)
     if entry.data.get(CONF_PROVIDER) == PROVIDER_CLIMKIT:
         coordinator = ClimkitCoordinator(hass, entry, climkit_client(hass, entry.data))
         if (settings := gateway_settings(entry)) is not None:
-            # The site's gateway: its first poll may fail (entities unavailable) without
-            # holding back the cloud data.
             gateway = GatewayCoordinator(hass, entry, gateway_client(hass, settings), settings)
             coordinator.gateway = gateway
-            await gateway.async_refresh()
+            # Polled in the background: a gateway that does not answer must not hold back
+            # the entry's set-up (its meters would each wait for their timeout).
+            entry.async_create_background_task(
+                hass, gateway.async_refresh(), f"{DOMAIN} gateway {entry.entry_id}"
+            )
     else:
         token: str = entry.data[CONF_TOKEN]
         coordinator = LinkyCoordinator(
@@ -66,7 +68,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: LinkyClimkitConfigEntry)
 
 async def _async_setup_gateway(hass: HomeAssistant, entry: LinkyClimkitConfigEntry) -> bool:
     """A gateway answers on the local network: a first poll must succeed (else retry later)."""
-    coordinator = GatewayCoordinator(hass, entry, gateway_client(hass, entry.data), entry.data)
+    settings = gateway_settings(entry)
+    assert settings is not None
+    coordinator = GatewayCoordinator(hass, entry, gateway_client(hass, settings), settings)
     await coordinator.async_config_entry_first_refresh()
     entry.runtime_data = coordinator
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)

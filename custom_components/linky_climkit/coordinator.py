@@ -566,8 +566,11 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
         await self.async_refresh()
 
     def _daily_types(self) -> list[ConsoApiType]:
-        types = [ConsoApiType.DAILY_CONSUMPTION, CURVE_TYPE[Channel.CONSUMPTION]]
-        types.append(ConsoApiType.MAX_POWER)
+        types = [
+            ConsoApiType.DAILY_CONSUMPTION,
+            CURVE_TYPE[Channel.CONSUMPTION],
+            ConsoApiType.MAX_POWER,
+        ]
         if self.state.production:
             types += PRODUCTION_TYPES
         return types
