@@ -976,8 +976,15 @@ async def test_tariff_recompute(bench_hass: HomeAssistant, counter: RowCounter) 
     mark = counter.mark()
     async with Phase(name="tariff recompute") as m:
         # what a reload after the options flow does (LinkyCoordinator.async_recompute_costs)
-        first, _, split = book.change()
-        await book.price(spec, Channel.CONSUMPTION, first, today, split=split)
+        change = book.change()
+        await book.price(
+            spec,
+            Channel.CONSUMPTION,
+            change.consumption_from,
+            today,
+            split=change.split,
+            buckets=change.buckets,
+        )
         book.mark_priced()
         await async_wait_recording_done(hass)
     writes = counter.writes_since(mark)
@@ -1007,8 +1014,15 @@ async def test_tariff_recompute(bench_hass: HomeAssistant, counter: RowCounter) 
     )
     async with Phase(memory=True) as traced:
         hass.config_entries.async_update_entry(entry, options=hp_hc_tariff(0.30, 0.2068))
-        first, _, split = book.change()
-        await book.price(spec, Channel.CONSUMPTION, first, today, split=split)
+        change = book.change()
+        await book.price(
+            spec,
+            Channel.CONSUMPTION,
+            change.consumption_from,
+            today,
+            split=change.split,
+            buckets=change.buckets,
+        )
         await async_wait_recording_done(hass)
     assert traced.memory_peak is not None
     loop_and_memory(RESULTS, S_TARIFF, m)

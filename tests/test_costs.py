@@ -11,16 +11,20 @@ from typing import Any
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.recorder.util import session_scope
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.recorder import get_instance
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
+from sqlalchemy import text
 
+from custom_components.linky_climkit import importer as importer_module
 from custom_components.linky_climkit.const import DOMAIN
-from custom_components.linky_climkit.costs import _first_difference
-from custom_components.linky_climkit.importer import statistic_id
+from custom_components.linky_climkit.costs import CostBook, _first_difference
+from custom_components.linky_climkit.importer import Importer, statistic_id
 from custom_components.linky_climkit.tariff_config import (
     feed_in_options,
     new_tariff_options,
@@ -30,9 +34,10 @@ from custom_components.linky_climkit.tariff_config import (
     with_feed_in,
     with_period,
 )
+from custom_components.linky_climkit.tariffs import TEMPO_BUCKETS
 from tests.conftest import NOW, PRM, PROD_PRM, linky_entry
 from tests.simulators.conso_api import PARIS, ConsoApiSimulator
-from tests.statistics_reader import day_total, hourly_rows, rows_of_day
+from tests.statistics_reader import assert_continuous, day_total, hourly_rows, rows_of_day
 
 pytestmark = pytest.mark.usefixtures("recorder_mock")
 
@@ -102,6 +107,46 @@ def by_start(rows: Iterable[dict[str, Any]]) -> dict[datetime, float]:
     return {r["start"]: r["state"] for r in rows}
 
 
+class RecorderSpy:
+    """The statistics the importer writes and those it clears, in order."""
+
+    def __init__(self, hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.written: list[str] = []
+        self.cleared: list[str] = []
+        add = importer_module.async_add_external_statistics
+        recorder = get_instance(hass)
+        clear = recorder.async_clear_statistics
+
+        def spy_add(hass: HomeAssistant, metadata: Any, statistics: Any) -> None:
+            self.written.append(metadata["statistic_id"])
+            add(hass, metadata, statistics)
+
+        def spy_clear(statistic_ids: list[str], **kwargs: Any) -> None:
+            self.cleared.extend(statistic_ids)
+            clear(statistic_ids, **kwargs)
+
+        monkeypatch.setattr(importer_module, "async_add_external_statistics", spy_add)
+        monkeypatch.setattr(recorder, "async_clear_statistics", spy_clear)
+
+
+async def orphan_rows(hass: HomeAssistant) -> int:
+    """Statistics rows whose statistic no longer exists (a replaced statistic leaves none)."""
+
+    def count() -> int:
+        with session_scope(hass=hass, read_only=True) as session:
+            return int(
+                session.execute(
+                    text(
+                        "SELECT COUNT(*) FROM statistics WHERE metadata_id NOT IN "
+                        "(SELECT id FROM statistics_meta)"
+                    )
+                ).scalar_one()
+            )
+
+    await async_wait_recording_done(hass)
+    return await get_instance(hass).async_add_executor_job(count)
+
+
 async def test_hp_hc_costs_match_the_hand_computation(
     paris: HomeAssistant, conso_sim: ConsoApiSimulator, freezer: FrozenDateTimeFactory
 ) -> None:
@@ -149,7 +194,10 @@ async def test_buckets_sum_to_the_total_hour_by_hour(
 
 
 async def test_a_price_change_rewrites_costs_and_nothing_else(
-    paris: HomeAssistant, conso_sim: ConsoApiSimulator, freezer: FrozenDateTimeFactory
+    paris: HomeAssistant,
+    conso_sim: ConsoApiSimulator,
+    freezer: FrozenDateTimeFactory,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """New prices from a date: costs from then on change, nothing else, no Conso API call."""
     freezer.move_to(NOW)
@@ -162,10 +210,16 @@ async def test_a_price_change_rewrites_costs_and_nothing_else(
     options["tariff"] = with_period(
         options["tariff"], period_options(change, hp_price=0.30, hc_price=0.22, subscription=FEE)
     )
+    spy = RecorderSpy(paris, monkeypatch)
     paris.config_entries.async_update_entry(entry, options=options)
     await paris.async_block_till_done(wait_background_tasks=True)
     await async_wait_recording_done(paris)
     assert len(conso_sim.calls) == calls
+    # Both prices changed: the total and both bucket costs, updated from the change on.
+    assert set(spy.written) == {stat(c) for c in ("consumption_cost", "consumption_hp_cost")} | {
+        stat("consumption_hc_cost")
+    }
+    assert spy.cleared == []
     for statistic in energy_ids:
         assert await hourly_rows(paris, statistic) == before[statistic], statistic
     costs = await hourly_rows(paris, stat("consumption_cost"))
@@ -276,6 +330,49 @@ async def test_tempo_colours_from_the_recorder(
     assert "2026-11-15" not in report["tempo_fallback_days"]
 
 
+async def test_a_peak_price_change_since_the_start_replaces_two_costs(
+    paris: HomeAssistant,
+    conso_sim: ConsoApiSimulator,
+    freezer: FrozenDateTimeFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A new HP price for the whole history: every row of the total and HP costs changes, so
+    both are replaced (inserted anew, not updated row by row); the HC cost and the energies
+    are not even written."""
+    freezer.move_to(NOW)
+    entry = await setup_with(paris, conso_sim, PRM, hp_hc_options())
+    kept = [stat(c) for c in ("consumption", "consumption_hp", "consumption_hc")]
+    kept.append(stat("consumption_hc_cost"))
+    replaced = [stat("consumption_cost"), stat("consumption_hp_cost")]
+    before = {i: await hourly_rows(paris, i) for i in [*kept, *replaced]}
+    spy = RecorderSpy(paris, monkeypatch)
+    paris.config_entries.async_update_entry(entry, options=hp_hc_options(hp=0.30))
+    await paris.async_block_till_done(wait_background_tasks=True)
+    await async_wait_recording_done(paris)
+    assert set(spy.written) == set(replaced)
+    assert spy.cleared == replaced
+    for statistic in kept:
+        assert await hourly_rows(paris, statistic) == before[statistic], statistic
+    costs = await hourly_rows(paris, stat("consumption_cost"))
+    hp_costs = await hourly_rows(paris, stat("consumption_hp_cost"))
+    for statistic, rows in ((replaced[0], costs), (replaced[1], hp_costs)):
+        assert [r["start"] for r in rows] == [r["start"] for r in before[statistic]]
+        assert_continuous(rows)
+    for back in range(1, 7):
+        day = NOW.date() - timedelta(days=back)
+        want = hand_cost(conso_sim, day, hp=0.30)
+        assert day_total(costs, day) == pytest.approx(want, abs=1e-5), day
+    kwh = conso_sim.daily_wh(PRM, DAILY_ONLY_DAY) / 1000
+    hp_share = kwh * 14 / 24 * 0.30
+    assert day_total(hp_costs, DAILY_ONLY_DAY) == pytest.approx(hp_share, abs=1e-5)
+    assert await orphan_rows(paris) == 0
+    # A second recompute with the same tariff has nothing to do.
+    spy.written.clear()
+    await entry.runtime_data.async_recompute_costs()
+    await async_wait_recording_done(paris)
+    assert spy.written == []
+
+
 async def test_new_off_peak_hours_split_the_buckets_again(
     paris: HomeAssistant, conso_sim: ConsoApiSimulator, freezer: FrozenDateTimeFactory
 ) -> None:
@@ -363,3 +460,39 @@ async def test_dynamic_price_from_the_recorder(
     )
     costs = await hourly_rows(paris, stat("consumption_cost"))
     assert day_total(costs, day) == pytest.approx(want, abs=1e-5)
+
+
+def _tempo(blue_hp: float, subscription: float = FEE, since: date = date(2020, 1, 1)) -> Any:
+    tariff = new_tariff_options("tempo", "EUR")
+    prices = dict(TEMPO_PRICES, blue_hp=blue_hp)
+    return with_period(
+        tariff, period_options(since, tempo_prices=prices, subscription=subscription)
+    )
+
+
+@pytest.mark.parametrize(
+    ("new", "since", "buckets"),
+    [
+        (_tempo(0.20), None, frozenset({"tempo_blue_hp"})),
+        (_tempo(0.1552, subscription=20.0), None, frozenset()),
+        (with_period(_tempo(0.1552), period_options(date(2026, 6, 1))), date(2026, 6, 1), None),
+        (_tempo(0.1552), date.max, frozenset()),
+    ],
+    ids=["blue-hp-price", "subscription", "new-period-zero-prices", "nothing"],
+)
+async def test_a_price_change_names_the_buckets_it_reprices(
+    hass: HomeAssistant, new: dict[str, Any], since: date | None, buckets: frozenset[str] | None
+) -> None:
+    """Only the buckets whose price changed are priced again; the total cost always is."""
+    entry = MockConfigEntry(domain=DOMAIN, options={"tariff": _tempo(0.1552)})
+    entry.add_to_hass(hass)
+    book = CostBook(hass, entry, PRM, "test", PARIS, Importer(hass, PARIS))
+    book.mark_priced()
+    hass.config_entries.async_update_entry(entry, options={"tariff": new})
+    change = book.change()
+    assert change.consumption_from == since
+    assert not change.split
+    if buckets is None:  # a new period sets every price to 0 from June on
+        assert change.buckets == frozenset(TEMPO_BUCKETS)
+    else:
+        assert change.buckets == buckets

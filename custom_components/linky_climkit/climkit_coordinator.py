@@ -359,12 +359,18 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
             )
 
     async def _price(
-        self, channel: Channel, first: date | None, last: date, *, split: bool = True
+        self,
+        channel: Channel,
+        first: date | None,
+        last: date,
+        *,
+        split: bool = True,
+        buckets: frozenset[str] | None = None,
     ) -> None:
         """The site's grid import is what the bill charges, its grid export what it pays."""
         if channel is Channel.GRID_IMPORT:
             spec = self.spec(self.site_id, channel)
-            await self.costs.price(spec, channel, first, last, split=split)
+            await self.costs.price(spec, channel, first, last, split=split, buckets=buckets)
         elif channel is Channel.GRID_EXPORT:
             await self.costs.compensate(self.spec(self.site_id, channel), channel, first, last)
 

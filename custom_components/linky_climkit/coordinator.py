@@ -495,10 +495,18 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
             )
 
     async def _price(
-        self, channel: Channel, first: date | None, last: date, *, split: bool = True
+        self,
+        channel: Channel,
+        first: date | None,
+        last: date,
+        *,
+        split: bool = True,
+        buckets: frozenset[str] | None = None,
     ) -> None:
         if channel is Channel.CONSUMPTION:
-            await self.costs.price(self.specs[channel], channel, first, last, split=split)
+            await self.costs.price(
+                self.specs[channel], channel, first, last, split=split, buckets=buckets
+            )
         else:
             await self.costs.compensate(self.specs[channel], channel, first, last)
 

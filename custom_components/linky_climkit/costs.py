@@ -26,7 +26,7 @@ from homeassistant.util import dt as dt_util
 from .aggregation import DayEnergy, day_start, local_day
 from .const import DOMAIN
 from .curve_archive import PackedDay, pack_days, parts_by_hour
-from .importer import EPOCH, Importer, StatisticSpec, energy_spec, money_spec
+from .importer import EPOCH, Importer, StatisticSpec, StoredRow, energy_spec, money_spec
 from .providers.model import Channel, Interval
 from .tariff_config import stored_tariff, tariff_from_options
 from .tariff_sources import colour_lookup, load_history, price_lookup, window
@@ -47,6 +47,7 @@ COMPENSATION = "grid_export_compensation"
 HOUR = timedelta(hours=1)
 ONE_DAY = timedelta(days=1)
 NO_BUCKETS = ("base",)
+INLINE_ROWS = 24 * 62  # more stored hours are sorted into days in a worker thread
 
 
 def cost_channel(channel: str) -> str:
@@ -74,6 +75,17 @@ class CostReport:
         self.tempo_fallback_days = sorted(set(self.tempo_fallback_days) | days)[-60:]
         self.unpriced_hours += report.unpriced_hours
         self.hours_before_tariff += report.hours_before_tariff
+
+
+@dataclass(frozen=True, slots=True)
+class Repricing:
+    """What a tariff change makes stale (a day: from then on; None: from the start;
+    `date.max`: nothing)."""
+
+    consumption_from: date | None
+    feed_in_from: date | None
+    split: bool = True  # the buckets' energies changed (kind, off-peak hours, entities)
+    buckets: frozenset[str] | None = None  # the buckets whose cost changed; None: every one
 
 
 class CostBook:
@@ -222,26 +234,27 @@ class CostBook:
             )
         return specs
 
-    def change(self) -> tuple[date | None, date | None, bool]:
-        """What a recompute must redo since the statistics were last priced: from which day
-        the consumption prices differ, from which day the feed-in prices differ (None: from
-        the start; `date.max`: nothing), and whether the buckets' split changed (kind,
-        off-peak hours, Tempo colour entity)."""
+    def change(self) -> Repricing:
+        """What a recompute must redo since the statistics were last priced."""
         new = stored_tariff(self._entry.options)
         try:
             old = json.loads(self.priced) if self.priced else None
         except ValueError:
             old = None
         if old is None or new is None:
-            return None, None, True
-        split = any(old.get(k) != new.get(k) for k in SPLIT_KEYS)
-        if split:
-            return None, _first_difference(old["feed_in"], new["feed_in"]), True
-        return (
-            _first_difference(old["periods"], new["periods"]),
-            _first_difference(old["feed_in"], new["feed_in"]),
-            False,
+            return Repricing(None, None)
+        paid = _first_difference(old["feed_in"], new["feed_in"])
+        if any(old.get(k) != new.get(k) for k in SPLIT_KEYS):
+            return Repricing(None, paid)
+        priced = _first_difference(old["periods"], new["periods"])
+        tariff = self.tariff
+        buckets = frozenset(
+            bucket
+            for bucket in (tariff.buckets() if tariff is not None else ())
+            if _first_difference(_bucket_prices(old, bucket), _bucket_prices(new, bucket))
+            != date.max
         )
+        return Repricing(priced, paid, split=False, buckets=buckets)
 
     async def price(
         self,
@@ -251,11 +264,13 @@ class CostBook:
         last: date,
         *,
         split: bool = True,
+        buckets: frozenset[str] | None = None,
     ) -> None:
         """Price the stored energy of [first, last] (from the oldest row when first is None).
 
         Without `split` the buckets' energies cannot have changed (only prices did): their
-        statistics are neither read nor written."""
+        statistics are neither read nor written; nor are the costs of buckets outside
+        `buckets` (None: every bucket), whose prices did not change."""
         tariff = self.tariff
         if tariff is None or not tariff.periods:
             return
@@ -272,8 +287,7 @@ class CostBook:
         )
         report = PricingReport()
         specs = self._specs(channel.value, tariff)
-        if not split:
-            specs = {k: v for k, v in specs.items() if not k.startswith("energy:")}
+        specs = {key: spec for key, spec in specs.items() if _stale(key, split, buckets)}
         for spec in specs.values():  # read while the prices are computed
             self._importer.prefetch(spec, min(days), max(days))
         # Years of hours are seconds of CPU: priced in a worker thread, never on the loop.
@@ -301,20 +315,28 @@ class CostBook:
         """The stored hourly rows of [first, last] by local day (from the oldest if None)."""
         start = EPOCH if first is None else day_start(first, self._tz)
         rows = await self._importer.read_hours(energy, start, day_start(last + ONE_DAY, self._tz))
-        return _by_day(rows, self._tz)
+        if len(rows) <= INLINE_ROWS:
+            return _by_day(rows, self._tz)
+        return await self._hass.async_add_executor_job(_by_day, rows, self._tz)
 
     async def recompute(
         self, price: Callable[..., Awaitable[None]], consumption: Channel, export: Channel
     ) -> None:
         """Price the stored days again with the current tariff (no provider call): from the
         first day whose prices changed; bucket energies only when the split changed.
-        `price(channel, first, last, split=…)` is the coordinator's."""
+        `price(channel, first, last, split=…, buckets=…)` is the coordinator's."""
         last = dt_util.now(self._tz).date()
-        first_priced, first_paid, split = self.change()
-        if first_priced != date.max:
-            await price(consumption, first_priced, last, split=split)
-        if first_paid != date.max:
-            await price(export, first_paid, last)
+        change = self.change()
+        if change.consumption_from != date.max:
+            await price(
+                consumption,
+                change.consumption_from,
+                last,
+                split=change.split,
+                buckets=change.buckets,
+            )
+        if change.feed_in_from != date.max:
+            await price(export, change.feed_in_from, last)
         self.mark_priced()
 
     async def compensate(
@@ -345,12 +367,10 @@ class CostBook:
         self._save_later()
 
 
-def _by_day(
-    rows: Iterable[tuple[datetime, float]], tz: ZoneInfo
-) -> dict[date, list[tuple[datetime, float]]]:
+def _by_day(rows: Iterable[StoredRow], tz: ZoneInfo) -> dict[date, list[tuple[datetime, float]]]:
     days: dict[date, list[tuple[datetime, float]]] = defaultdict(list)
-    for hour, value in rows:
-        days[local_day(hour, tz)].append((hour, value))
+    for row in rows:
+        days[local_day(row.start, tz)].append((row.start, row.state or 0.0))
     return dict(sorted(days.items()))
 
 
@@ -419,6 +439,32 @@ def _intervals(rows: Sequence[tuple[datetime, float]], packed: PackedDay | None)
 
 
 SPLIT_KEYS = ("kind", "off_peak", "tempo_entity", "price_entity")
+
+
+def _stale(key: str, split: bool, buckets: frozenset[str] | None) -> bool:
+    """Whether a statistic of `_specs` ("cost", "energy:<bucket>", "cost:<bucket>") can
+    change: the total always, a bucket's energy when the split changed, a bucket's cost
+    when its prices (or the split) changed."""
+    kind, _, bucket = key.partition(":")
+    if not bucket:
+        return True
+    if kind == "energy":
+        return split
+    return split or buckets is None or bucket in buckets
+
+
+def _bucket_prices(tariff: dict[str, Any], bucket: str) -> list[dict[str, Any]]:
+    """The dated prices of one bucket (the periods reduced to what prices that bucket)."""
+    return [
+        {"start": period.get("start"), "price": _bucket_price(period, bucket)}
+        for period in tariff.get("periods", [])
+    ]
+
+
+def _bucket_price(period: dict[str, Any], bucket: str) -> Any:
+    if bucket.startswith("tempo_"):
+        return (period.get("tempo_prices") or {}).get(bucket.removeprefix("tempo_"))
+    return period.get(f"{bucket}_price")
 
 
 def _first_difference(old: list[Any], new: list[Any]) -> date | None:

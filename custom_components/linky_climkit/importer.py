@@ -12,13 +12,14 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Literal, NamedTuple
+from typing import Literal, NamedTuple
 from zoneinfo import ZoneInfo
 
 from homeassistant.components.recorder.models import StatisticMeanType
 from homeassistant.components.recorder.models.statistics import StatisticData, StatisticMetaData
 from homeassistant.components.recorder.statistics import (
     async_add_external_statistics,
+    get_last_statistics,
     statistics_during_period,
 )
 from homeassistant.core import HomeAssistant
@@ -32,11 +33,12 @@ from .providers.model import Peak
 EPSILON = 1e-6
 ANCHOR_LOOKBACK = timedelta(days=7)
 INLINE_DAYS = 62  # longer blocks are planned in a worker thread
+REPLACE_SHARE = 0.98  # a rewrite of (nearly) every stored row replaces the statistic
 WRITE_CHUNK = 4000  # rows per recorder call: its validation runs on the event loop
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _SLUG = re.compile(r"[^a-z0-9]+")
 
-type StatType = Literal["state", "sum", "max", "mean", "min"]
+type StatType = Literal["change", "last_reset", "max", "mean", "min", "state", "sum"]
 
 
 def statistic_id(meter: str, channel: str) -> str:
@@ -108,12 +110,22 @@ class _Row(NamedTuple):
     total: float
 
 
+class StoredRow(NamedTuple):
+    """A row read back from the recorder (the columns that were asked for, else None)."""
+
+    start: datetime
+    state: float | None
+    total: float | None
+    max: float | None
+
+
 @dataclass(frozen=True, slots=True)
 class _Plan:
     """What one block import changes."""
 
     changed: list[date]
     to_write: list[_Row]
+    planned: list[_Row]  # every row of the block, changed or not
     delta: float  # how much every later sum shifts
 
 
@@ -140,7 +152,7 @@ class Importer:
         self._tz = tz
         self._settled = False
         self._queued: set[str] = set()
-        self._prefetched: dict[str, tuple[datetime, datetime, asyncio.Future[Any]]] = {}
+        self._prefetched: dict[str, tuple[datetime, datetime, asyncio.Future[list[StoredRow]]]] = {}
 
     def prefetch(self, spec: StatisticSpec, first: date, last: date) -> None:
         """Start reading the stored rows of [first, last] now, for the next import of exactly
@@ -152,14 +164,11 @@ class Importer:
         )
         self._prefetched[spec.statistic_id] = (start, end, task)
 
-    async def _stored(
-        self, spec: StatisticSpec, start: datetime, end: datetime
-    ) -> list[Mapping[str, Any]]:
+    async def _stored(self, spec: StatisticSpec, start: datetime, end: datetime) -> list[StoredRow]:
         found = self._prefetched.pop(spec.statistic_id, None)
         if found is not None:
             if (found[0], found[1]) == (start, end) and spec.statistic_id not in self._queued:
-                rows: list[Mapping[str, Any]] = await found[2]
-                return rows
+                return await found[2]
             found[2].cancel()
         return await self._read(spec, start, end, {"state", "sum"})
 
@@ -177,37 +186,34 @@ class Importer:
 
     async def _read(
         self, spec: StatisticSpec, start: datetime, end: datetime | None, types: set[StatType]
-    ) -> list[Mapping[str, Any]]:
-        rows = await get_instance(self._hass).async_add_executor_job(
-            statistics_during_period,
-            self._hass,
-            start,
-            end,
-            {spec.statistic_id},
-            "hour",
-            None,
-            types,
+    ) -> list[StoredRow]:
+        return await get_instance(self._hass).async_add_executor_job(
+            _read_rows, self._hass, spec.statistic_id, start, end, types
         )
-        found: list[Mapping[str, Any]] = list(rows.get(spec.statistic_id, []))
-        return found
 
     async def read_hours(
         self, spec: StatisticSpec, start: datetime, end: datetime | None
-    ) -> list[tuple[datetime, float]]:
-        """The stored (hour start, amount) rows of a statistic in [start, end), once everything
-        queued (by any importer) is written."""
+    ) -> list[StoredRow]:
+        """The stored rows of a statistic in [start, end) with their amount (`state`, 0 when
+        missing), once everything queued (by any importer) is written."""
         self._settled = False
         await self._settle(spec.statistic_id)
-        rows = await self._read(spec, start, end, {"state"})
-        return [
-            (datetime.fromtimestamp(r["start"], UTC), float(r.get("state") or 0.0)) for r in rows
-        ]
+        return await self._read(spec, start, end, {"state"})
 
-    async def _anchor(self, spec: StatisticSpec, start: datetime) -> float:
+    async def _anchor(self, spec: StatisticSpec, start: datetime) -> float | None:
+        """The sum just before `start`; None when nothing is stored before it."""
         rows = await self._read(spec, start - ANCHOR_LOOKBACK, start, {"sum"})
         if not rows:
             rows = await self._read(spec, EPOCH, start, {"sum"})
-        return float(rows[-1].get("sum") or 0.0) if rows else 0.0
+        return (rows[-1].total or 0.0) if rows else None
+
+    async def _stored_after(self, spec: StatisticSpec, end: datetime) -> bool:
+        """Whether the statistic has a row at or after `end`."""
+        last = await get_instance(self._hass).async_add_executor_job(
+            get_last_statistics, self._hass, 1, spec.statistic_id, False, {"sum"}
+        )
+        rows = last.get(spec.statistic_id, [])
+        return bool(rows) and rows[-1]["start"] >= end.timestamp()
 
     async def import_days(
         self,
@@ -239,7 +245,7 @@ class Importer:
         _, block_end = day_bounds(block[-1], self._tz)
         stored = await self._stored(spec, block_start, block_end)
         anchor = await self._anchor(spec, block_start)
-        job = (block, days, stored, anchor, keep_stored_totals)
+        job = (block, days, stored, anchor or 0.0, keep_stored_totals)
         if len(block) > INLINE_DAYS:
             # Months of hours (a tariff change re-prices years): planned in a worker thread.
             plan = await self._hass.async_add_executor_job(self._plan, *job)
@@ -248,16 +254,28 @@ class Importer:
         result = ImportResult(changed_days=plan.changed)
         if not plan.to_write:
             return result
+        to_write = plan.to_write
+        replace = (
+            anchor is None
+            and stored
+            and len(to_write) >= REPLACE_SHARE * len(plan.planned)
+            and not await self._stored_after(spec, block_end)
+        )
+        if replace:
+            # Every stored row changes: the recorder inserts a new statistic faster than it
+            # updates one row after another (two queries per row), with the same rows.
+            get_instance(self._hass).async_clear_statistics([spec.statistic_id])
+            to_write = plan.planned
         metadata = spec.metadata()
-        for first in range(0, len(plan.to_write), WRITE_CHUNK):
+        for first in range(0, len(to_write), WRITE_CHUNK):
             if first:
                 await asyncio.sleep(0)  # the recorder validates each call on the loop
-            chunk = plan.to_write[first : first + WRITE_CHUNK]
+            chunk = to_write[first : first + WRITE_CHUNK]
             statistics = [StatisticData(start=r.start, state=r.state, sum=r.total) for r in chunk]
             async_add_external_statistics(self._hass, metadata, statistics)
         self._queued.add(spec.statistic_id)
-        result.rows_written = len(plan.to_write)
-        if abs(plan.delta) > EPSILON:
+        result.rows_written = len(to_write)
+        if not replace and abs(plan.delta) > EPSILON:
             get_instance(self._hass).async_adjust_statistics(
                 spec.statistic_id, block_end, plan.delta, spec.unit
             )
@@ -268,16 +286,12 @@ class Importer:
         self,
         block: Sequence[date],
         days: Mapping[date, DayEnergy],
-        stored: Sequence[Mapping[str, Any]],
+        stored: Sequence[StoredRow],
         anchor: float,
         keep_stored_totals: bool,
     ) -> _Plan:
         """The rows of the block, which differ from the stored ones, how later sums shift."""
-        existing = [
-            _Row(datetime.fromtimestamp(r["start"], UTC), float(r.get("state") or 0.0), r["sum"])
-            for r in stored
-            if r.get("sum") is not None
-        ]
+        existing = [_Row(r.start, r.state or 0.0, r.total) for r in stored if r.total is not None]
         by_day: dict[date, list[_Row]] = {}
         for row in existing:
             by_day.setdefault(row.start.astimezone(self._tz).date(), []).append(row)
@@ -306,7 +320,7 @@ class Importer:
         ]
         old_end = existing[-1].total if existing else anchor
         delta = (planned[-1].total if planned else anchor) - old_end
-        return _Plan(changed, to_write, delta)
+        return _Plan(changed, to_write, planned, delta)
 
     def _day_rows(
         self, energy: DayEnergy, stored: Sequence[_Row], keep_stored_totals: bool
@@ -340,10 +354,7 @@ class Importer:
         ordered = sorted(peaks, key=lambda p: p.day)
         start, _ = day_bounds(ordered[0].day, self._tz)
         _, end = day_bounds(ordered[-1].day, self._tz)
-        stored = {
-            datetime.fromtimestamp(r["start"], UTC): r.get("max")
-            for r in await self._read(spec, start, end, {"max"})
-        }
+        stored = {r.start: r.max for r in await self._read(spec, start, end, {"max"})}
         statistics: list[StatisticData] = []
         for peak in ordered:
             midnight = day_start(peak.day, self._tz)
@@ -357,3 +368,24 @@ class Importer:
             self._queued.add(spec.statistic_id)
             result.rows_written = len(statistics)
         return result
+
+
+def _read_rows(
+    hass: HomeAssistant,
+    statistic_id: str,
+    start: datetime,
+    end: datetime | None,
+    types: set[StatType],
+) -> list[StoredRow]:
+    """Hourly rows of one statistic as tuples, built in the recorder's worker thread (years of
+    the recorder's row dicts would otherwise be converted on the loop and tracked by the GC)."""
+    rows = statistics_during_period(hass, start, end, {statistic_id}, "hour", None, types)
+    return [
+        StoredRow(
+            datetime.fromtimestamp(row["start"], UTC),
+            row.get("state"),
+            row.get("sum"),
+            row.get("max"),
+        )
+        for row in rows.get(statistic_id, [])
+    ]
