@@ -17,6 +17,7 @@ from typing import Any, Protocol
 import freezegun.api as freezegun_api
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
@@ -109,6 +110,9 @@ async def preload_integration(hass: HomeAssistant) -> None:
     # python-slugify imports its transliteration tables the first time a name has a non-ASCII
     # letter ("Résidence"): once per process, at whichever entity comes first.
     await hass.async_add_executor_job(importlib.import_module, "text_unidecode")
+    # A running Home Assistant has its shared HTTP session long before an entry is set up; the
+    # first one of a process costs about 0.3 s on the loop (aiohttp's lazy set-up).
+    async_get_clientsession(hass)
 
 
 _NOW_CALL = re.compile(r"\b(?:datetime|date)\.(?:now|utcnow|today)\(")

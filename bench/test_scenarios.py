@@ -974,6 +974,7 @@ async def test_tariff_recompute(bench_hass: HomeAssistant, counter: RowCounter) 
     hass.config_entries.async_update_entry(entry, options=hp_hc_tariff(0.29, 0.2068))
     await quiesce(hass)
     mark = counter.mark()
+    imports = len(counter.imports)
     async with Phase(name="tariff recompute") as m:
         # what a reload after the options flow does (LinkyCoordinator.async_recompute_costs)
         change = book.change()
@@ -990,7 +991,10 @@ async def test_tariff_recompute(bench_hass: HomeAssistant, counter: RowCounter) 
     writes = counter.writes_since(mark)
     written = sum(w.rows for w in writes)
     changed = {w.statistic_id.split(":", 1)[1] for w in writes}
+    ours_in_recorder = sum(w.seconds for w in counter.imports[imports:])
+    imports = len(counter.imports)
     floor = await recorder_floor(hass, writes)
+    floor_in_recorder = sum(w.seconds for w in counter.imports[imports:])
     ratio = m.wall / floor.wall
     RESULTS.at_most(
         S_TARIFF,
@@ -1002,7 +1006,15 @@ async def test_tariff_recompute(bench_hass: HomeAssistant, counter: RowCounter) 
             f"{ratio:.2f}× ({m.wall:.1f} s for {len(rows)} hours; {written} rows rewritten in"
             f" {', '.join(sorted(changed))}; floor {floor.wall:.1f} s)"
         ),
-        details={"wall_s": m.wall, "floor_s": floor.wall, "rows": written, "hours": len(rows)},
+        details={
+            "wall_s": m.wall,
+            "floor_s": floor.wall,
+            "rows": written,
+            "hours": len(rows),
+            "recorder_import_s": ours_in_recorder,
+            "floor_recorder_import_s": floor_in_recorder,
+            "gc_s": m.gc_total,
+        },
     )
     RESULTS.equal(
         S_TARIFF,
