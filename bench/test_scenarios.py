@@ -39,7 +39,7 @@ from custom_components.linky_climkit.climkit_coordinator import WINDOW_DAYS, Cli
 from custom_components.linky_climkit.const import DOMAIN
 from custom_components.linky_climkit.coordinator import LinkyCoordinator
 from custom_components.linky_climkit.costs import CostBook
-from custom_components.linky_climkit.importer import Importer, energy_spec
+from custom_components.linky_climkit.importer import Importer, StatisticSpec, energy_spec
 from custom_components.linky_climkit.providers.climkit import Pacer
 from custom_components.linky_climkit.providers.model import Channel
 from custom_components.linky_climkit.tariff_config import (
@@ -948,6 +948,19 @@ def hp_hc_tariff(hp: float, hc: float) -> dict[str, Any]:
     }
 
 
+async def reprice(book: CostBook, spec: StatisticSpec, today: date) -> None:
+    """What a reload after the options flow does (`CostBook.recompute`, consumption only)."""
+    change = book.change()
+    await book.price(
+        spec,
+        Channel.CONSUMPTION,
+        change.consumption_from,
+        today,
+        split=change.split,
+        buckets=change.buckets,
+    )
+
+
 async def test_tariff_recompute(bench_hass: HomeAssistant, counter: RowCounter) -> None:
     """3 years of hourly consumption stored; the peak price changes for the whole history.
 
@@ -976,16 +989,7 @@ async def test_tariff_recompute(bench_hass: HomeAssistant, counter: RowCounter) 
     mark = counter.mark()
     imports = len(counter.imports)
     async with Phase(name="tariff recompute") as m:
-        # what a reload after the options flow does (LinkyCoordinator.async_recompute_costs)
-        change = book.change()
-        await book.price(
-            spec,
-            Channel.CONSUMPTION,
-            change.consumption_from,
-            today,
-            split=change.split,
-            buckets=change.buckets,
-        )
+        await reprice(book, spec, today)
         book.mark_priced()
         await async_wait_recording_done(hass)
     writes = counter.writes_since(mark)
@@ -1026,15 +1030,7 @@ async def test_tariff_recompute(bench_hass: HomeAssistant, counter: RowCounter) 
     )
     async with Phase(memory=True) as traced:
         hass.config_entries.async_update_entry(entry, options=hp_hc_tariff(0.30, 0.2068))
-        change = book.change()
-        await book.price(
-            spec,
-            Channel.CONSUMPTION,
-            change.consumption_from,
-            today,
-            split=change.split,
-            buckets=change.buckets,
-        )
+        await reprice(book, spec, today)
         await async_wait_recording_done(hass)
     assert traced.memory_peak is not None
     loop_and_memory(RESULTS, S_TARIFF, m)
