@@ -70,3 +70,38 @@ async def test_first_import_with_production(
     assert day_total(rows, day) == pytest.approx(
         conso_sim.daily_wh(PROD_PRM, day, production=True) / 1000, abs=1e-4
     )
+
+
+@pytest.mark.parametrize(
+    ("hour", "minute", "newest_back"),
+    [(0, 30, 2), (4, 0, 2), (7, 59, 2), (8, 1, 1), (12, 0, 1), (23, 59, 1)],
+)
+@pytest.mark.usefixtures("recorder_mock")
+async def test_first_import_gets_seven_hourly_days_at_any_hour(
+    paris: HomeAssistant,
+    conso_sim: ConsoApiSimulator,
+    freezer: FrozenDateTimeFactory,
+    hour: int,
+    minute: int,
+    newest_back: int,
+) -> None:
+    """Set up before Enedis publishes yesterday (~08:00): the hourly week ends on the newest
+    published day, so a user who sets up at 04:00 gets the same 7 hourly days as at noon."""
+    hass = paris
+    moment = NOW.replace(hour=hour, minute=minute)
+    freezer.move_to(moment)
+    entry = linky_entry(conso_sim)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+    rows = await hourly_rows(hass, statistic_id(PRM, "consumption"))
+    assert_continuous(rows)
+    newest = moment.date() - timedelta(days=newest_back)
+    assert rows[-1]["start"].date() == newest
+    for back in range(7):
+        day = newest - timedelta(days=back)
+        assert len(rows_of_day(rows, day)) == 24, day
+        assert day_total(rows, day) == pytest.approx(conso_sim.daily_wh(PRM, day) / 1000, abs=1e-4)
+    assert len(rows_of_day(rows, newest - timedelta(days=7))) == 1
+    assert len(conso_sim.calls) <= 10

@@ -322,6 +322,7 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
 
     async def _run_first_import(self, now: datetime) -> None:
         collected = _Collected()
+        curve_start: dict[Channel, date] = {}
         self.state.attempts = [*self._attempts_today(now), now]
         try:
             while self.state.pending:
@@ -330,6 +331,10 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
                 if type_ in PRODUCTION_TYPES and self.state.production is False:
                     self.state.pending.pop(0)
                     continue
+                if type_.is_load_curve:
+                    task = self._anchor_week(task, collected)
+                    channel = _channel(type_)
+                    curve_start[channel] = min(curve_start.get(channel, task.start), task.start)
                 series = await self._fetch(type_, task.start, task.end, Priority.DAILY)
                 if type_ is ConsoApiType.DAILY_PRODUCTION and self.state.production is None:
                     self.state.production = bool(series and series.daily)
@@ -343,8 +348,23 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
             self.state.complete_day = self._today()
         start = self._today() - timedelta(days=TRAILING_DAYS)
         for channel in (Channel.CONSUMPTION, Channel.PRODUCTION):
-            self.state.backfill_cursor.setdefault(channel, start)
+            self.state.backfill_cursor.setdefault(channel, curve_start.get(channel, start))
         self._next_backfill = dt_util.utcnow() + BACKFILL_PAUSE
+
+    def _anchor_week(self, task: FetchTask, collected: _Collected) -> FetchTask:
+        """The first import's hourly week ends on the newest published day, not on today:
+        before publication (~08:00) yesterday is not there yet, and a week ending today would
+        hold only 6 days of load curve."""
+        channel = _channel(ConsoApiType(task.type))
+        known = collected.days_of(channel)
+        if channel is Channel.CONSUMPTION and self.state.last_day is not None:
+            known.add(self.state.last_day)
+        if not known:
+            return task
+        end = max(known) + timedelta(days=1)
+        if end >= task.end:
+            return task
+        return FetchTask(task.type, end - timedelta(days=TRAILING_DAYS), end)
 
     async def _run_daily(self, now: datetime) -> None:
         today = self._today()
@@ -633,10 +653,14 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
         )
 
 
+def _channel(type_: ConsoApiType) -> Channel:
+    return Channel.PRODUCTION if type_ in PRODUCTION_TYPES else Channel.CONSUMPTION
+
+
 def _parse(type_: ConsoApiType, payload: dict[str, Any]) -> Series:
     if type_ is ConsoApiType.MAX_POWER:
         return parse_max_power(payload)
-    channel = Channel.PRODUCTION if type_ in PRODUCTION_TYPES else Channel.CONSUMPTION
+    channel = _channel(type_)
     if type_.is_load_curve:
         return parse_load_curve(payload, channel)
     return parse_daily(payload, channel)
