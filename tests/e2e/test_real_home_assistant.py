@@ -202,7 +202,10 @@ async def test_real_home_assistant(
                 f"No chart rendered (see {shot}): {(await browser.text())[-1500:]}"
             ) from None
         # It opens on today; the providers publish a day late: show yesterday.
-        assert await browser.click_labelled("Previous")
+        # The date picker renders after the charts on a busy machine: wait for it.
+        await until(
+            lambda: browser.click_labelled("Previous"), "the dashboard's Previous button", 60
+        )
 
         async def shows_data() -> str | None:
             text = await browser.text()
