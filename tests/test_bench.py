@@ -16,14 +16,14 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 
-from bench.floor import recorder_floor
-from bench.harness import HybridClock, real_datetime_in_package
-from bench.probes import MB, PHASE, Phase, RowCounter, tag_phase
-from bench.results import DEFAULT_JSON, JSON_ENV, Results, Status, json_path, load, main
-from custom_components.linky_climkit import aggregation
-from custom_components.linky_climkit.aggregation import DayEnergy
-from custom_components.linky_climkit.importer import Importer, energy_spec
 from custom_components.linky_climkit.providers import climkit
+from custom_components.linky_climkit.statistics import aggregation
+from custom_components.linky_climkit.statistics.aggregation import DayEnergy
+from custom_components.linky_climkit.statistics.importer import Importer, energy_spec
+from tests.bench.floor import recorder_floor
+from tests.bench.harness import HybridClock, real_datetime_in_package
+from tests.bench.probes import MB, PHASE, Phase, RowCounter, tag_phase
+from tests.bench.results import DEFAULT_JSON, JSON_ENV, Results, Status, json_path, load, main
 from tests.conftest import NOW
 from tests.simulators.conso_api import PARIS
 
@@ -191,7 +191,7 @@ async def test_real_datetime_in_package_and_hybrid_clock(freezer: FrozenDateTime
     real = freezegun_api.real_datetime  # read at run time: freezegun swaps module attributes
     assert vars(aggregation)["datetime"] is not real  # freezegun swapped it
     changed = real_datetime_in_package()
-    assert "custom_components.linky_climkit.aggregation.datetime" in changed
+    assert "custom_components.linky_climkit.statistics.aggregation.datetime" in changed
     assert vars(aggregation)["datetime"] is real
     assert vars(climkit)["datetime"] is not real  # it calls datetime.now() itself
     assert dt_util.utcnow() == NOW  # still frozen

@@ -12,8 +12,6 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.linky_climkit.budget import Priority
-from custom_components.linky_climkit.budget_store import async_get_budget
 from custom_components.linky_climkit.const import (
     CONF_API_URL,
     CONF_PRM,
@@ -23,6 +21,8 @@ from custom_components.linky_climkit.const import (
     DOMAIN,
     PROVIDER_LINKY,
 )
+from custom_components.linky_climkit.linky.budget import Priority
+from custom_components.linky_climkit.linky.budget_store import async_get_budget
 from custom_components.linky_climkit.providers.conso_api import DEFAULT_BASE_URL
 from tests.conftest import NOW, PRM, PROD_PRM, linky_entry, token_for
 from tests.simulators.conso_api import ConsoApiSimulator

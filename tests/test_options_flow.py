@@ -22,8 +22,8 @@ from custom_components.linky_climkit.const import (
     PROVIDER_CLIMKIT,
     PROVIDER_LINKY,
 )
-from custom_components.linky_climkit.tariff_config import tariff_from_options
-from custom_components.linky_climkit.tariffs import TariffKind
+from custom_components.linky_climkit.tariffs.engine import TariffKind
+from custom_components.linky_climkit.tariffs.stored import tariff_from_options
 from tests.conftest import NOW, PRM
 
 pytestmark = pytest.mark.usefixtures("recorder_mock", "no_setup")

@@ -10,7 +10,18 @@ from typing import Any
 
 import pytest
 
-from custom_components.linky_climkit.aggregation import (
+from custom_components.linky_climkit.linky.budget import HARD_CAP, WINDOW, CallBudget, Priority
+from custom_components.linky_climkit.linky.state import FetchTask, LinkyState, TypeOutcome
+from custom_components.linky_climkit.model import DayValue, Interval
+from custom_components.linky_climkit.providers.errors import AuthError
+from custom_components.linky_climkit.providers.token import TokenInfo, decode_token, is_valid_prm
+from custom_components.linky_climkit.schedule import (
+    afternoon_time,
+    daily_time,
+    new_offset,
+    next_sync,
+)
+from custom_components.linky_climkit.statistics.aggregation import (
     DayEnergy,
     build_days,
     day_bounds,
@@ -20,17 +31,6 @@ from custom_components.linky_climkit.aggregation import (
     local_day,
     shape_to_total,
 )
-from custom_components.linky_climkit.budget import HARD_CAP, WINDOW, CallBudget, Priority
-from custom_components.linky_climkit.providers.errors import AuthError
-from custom_components.linky_climkit.providers.model import DayValue, Interval
-from custom_components.linky_climkit.providers.token import TokenInfo, decode_token, is_valid_prm
-from custom_components.linky_climkit.schedule import (
-    afternoon_time,
-    daily_time,
-    new_offset,
-    next_sync,
-)
-from custom_components.linky_climkit.sync_state import FetchTask, LinkyState, TypeOutcome
 from tests.simulators.conso_api import PARIS, make_token
 
 PRM = "12345678901234"

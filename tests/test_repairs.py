@@ -11,9 +11,9 @@ from homeassistant.helpers import issue_registry as ir
 
 from custom_components.linky_climkit.const import CONF_TOKEN, DOMAIN
 from tests.conftest import CH_NOW, NOW, PRM, PROD_PRM, climkit_entry, linky_entry, token_for
+from tests.helpers.time_travel import advance, setup_linky
 from tests.simulators.climkit import ClimkitSimulator
 from tests.simulators.conso_api import ConsoApiSimulator, MeterProfile
-from tests.time_travel import advance, setup_linky
 
 pytestmark = pytest.mark.usefixtures("recorder_mock")
 

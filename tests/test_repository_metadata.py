@@ -308,7 +308,7 @@ def _used_translation_keys() -> list[tuple[str, str, str]]:
     """(source file, expected en.json section, key) for every literal translation_key=."""
     used = []
     for source in sorted(INTEGRATION.rglob("*.py")):
-        platform = source.stem.split("_")[0]  # sensor_linky.py holds sensor descriptions
+        platform = source.stem.removesuffix("s")  # linky/sensors.py holds sensor descriptions
         section = f"entity.{platform}" if platform in ENTITY_PLATFORMS else "exceptions"
         rel = str(source.relative_to(ROOT))
         used.extend(

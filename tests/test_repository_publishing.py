@@ -433,15 +433,15 @@ def _repair_issues() -> bool:
 
 
 def _platform_of(stem: str) -> str | None:
-    """sensor.py and sensor_linky.py hold sensor entities; binary_sensor_x.py binary sensors."""
-    matches = [p for p in ENTITY_PLATFORMS if stem == p or stem.startswith(f"{p}_")]
+    """sensor.py and a wing's sensors.py (linky/sensors.py) hold sensor entities."""
+    matches = [p for p in ENTITY_PLATFORMS if stem in (p, f"{p}s")]
     return max(matches, key=len) if matches else None
 
 
 def _entity_modules() -> list[str]:
     return [
-        f"{PACKAGE}.{path.stem}"
-        for path in sorted(INTEGRATION.glob("*.py"))
+        f"{PACKAGE}.{'.'.join(path.relative_to(INTEGRATION).with_suffix('').parts)}"
+        for path in sorted(INTEGRATION.rglob("*.py"))
         if _platform_of(path.stem) is not None
     ]
 

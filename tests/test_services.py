@@ -11,14 +11,14 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 
 from custom_components.linky_climkit.const import DOMAIN
-from custom_components.linky_climkit.importer import statistic_id
-from custom_components.linky_climkit.tariff_config import CONF_TARIFF
+from custom_components.linky_climkit.statistics.importer import statistic_id
+from custom_components.linky_climkit.tariffs.stored import CONF_TARIFF
 from tests.conftest import CH_NOW, NOW, PRM, gateway_entry
+from tests.helpers.statistics_reader import assert_continuous, day_total, hourly_rows
+from tests.helpers.time_travel import advance, setup_climkit_site, setup_linky
 from tests.simulators.climkit import ClimkitSimulator
 from tests.simulators.climkit_gateway import ClimkitGatewaySimulator
 from tests.simulators.conso_api import ConsoApiSimulator
-from tests.statistics_reader import assert_continuous, day_total, hourly_rows
-from tests.time_travel import advance, setup_climkit_site, setup_linky
 
 pytestmark = pytest.mark.usefixtures("recorder_mock")
 

@@ -10,13 +10,13 @@ from homeassistant.helpers.storage import Store
 from homeassistant.helpers.typing import ConfigType
 from homeassistant.util import dt as dt_util
 
-from .budget_store import async_get_budget
 from .clients import climkit_client, conso_api_client, gateway_client
-from .climkit_coordinator import ClimkitCoordinator
+from .climkit.coordinator import ClimkitCoordinator
 from .const import CONF_PROVIDER, CONF_TOKEN, DOMAIN, PROVIDER_CLIMKIT, PROVIDER_GATEWAY
-from .coordinator import LinkyCoordinator
-from .entry import LinkyClimkitConfigEntry
-from .gateway_coordinator import GatewayCoordinator, gateway_settings
+from .data import LinkyClimkitConfigEntry
+from .gateway.coordinator import GatewayCoordinator, gateway_settings
+from .linky.budget_store import async_get_budget
+from .linky.coordinator import LinkyCoordinator
 from .repair_issues import clear_all
 from .services import async_setup_services
 

@@ -21,7 +21,6 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
 )
 
-from .config_flow_gateway import GatewayFlowSteps
 from .const import (
     CONF_API_URL,
     CONF_PASSWORD,
@@ -37,6 +36,7 @@ from .const import (
     PROVIDER_LINKY,
 )
 from .flow_checks import check_prm, check_token, climkit_sites
+from .gateway.flow import GatewayFlowSteps
 from .options_flow import LinkyClimkitOptionsFlow
 from .providers import climkit, conso_api
 from .providers.token import TokenInfo, is_valid_prm

@@ -10,12 +10,12 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.recorder import get_instance
 from homeassistant.util import dt as dt_util
 
-from .climkit_coordinator import ClimkitCoordinator
+from .climkit.coordinator import ClimkitCoordinator
 from .const import CONF_API_URL, CONF_PASSWORD, CONF_PRM, CONF_SITE_ID, CONF_TOKEN, CONF_USERNAME
-from .coordinator import LinkyCoordinator
-from .entry import LinkyClimkitConfigEntry
-from .gateway_coordinator import GatewayCoordinator
-from .providers.model import Channel
+from .data import LinkyClimkitConfigEntry
+from .gateway.coordinator import GatewayCoordinator
+from .linky.coordinator import LinkyCoordinator
+from .model import Channel
 
 REDACTED = "**REDACTED**"
 TO_REDACT = {

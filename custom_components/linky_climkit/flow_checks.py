@@ -10,10 +10,10 @@ from typing import Any
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 
-from .budget import Priority
-from .budget_store import BudgetRefused, async_get_budget
 from .clients import climkit_client, conso_api_client
 from .const import CONF_API_URL, CONF_TOKEN
+from .linky.budget import Priority
+from .linky.budget_store import BudgetRefused, async_get_budget
 from .providers.conso_api import ConsoApiType
 from .providers.errors import (
     AuthError,

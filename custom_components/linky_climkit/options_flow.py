@@ -36,8 +36,9 @@ from .const import (
     PROVIDER_CLIMKIT,
     PROVIDER_GATEWAY,
 )
-from .gateway_coordinator import MAX_SCAN_SECONDS, MIN_SCAN_SECONDS, scan_seconds
-from .tariff_config import (
+from .gateway.coordinator import MAX_SCAN_SECONDS, MIN_SCAN_SECONDS, scan_seconds
+from .tariffs.engine import FeedInPeriod, OffPeakRange, TariffKind, to_per_kwh, validate_prices
+from .tariffs.stored import (
     CONF_TARIFF,
     DEFAULT_OFF_PEAK,
     PRICE_KEYS,
@@ -54,7 +55,6 @@ from .tariff_config import (
     stored_tariff,
     with_feed_in,
 )
-from .tariffs import FeedInPeriod, OffPeakRange, TariffKind, to_per_kwh, validate_prices
 
 CLIMKIT_CURRENCY = "CHF"
 CONF_CURRENCY = "currency"

@@ -10,12 +10,12 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import LinkyCoordinator
-from .entry import LinkyClimkitConfigEntry
-from .gateway_coordinator import GatewayCoordinator
-from .sensor_climkit import climkit_sensors
-from .sensor_gateway import gateway_sensors, is_gateway_sensor
-from .sensor_linky import linky_sensors
+from .climkit.sensors import climkit_sensors
+from .data import LinkyClimkitConfigEntry
+from .gateway.coordinator import GatewayCoordinator
+from .gateway.sensors import gateway_sensors, is_gateway_sensor
+from .linky.coordinator import LinkyCoordinator
+from .linky.sensors import linky_sensors
 
 PARALLEL_UPDATES = 0
 

@@ -14,10 +14,10 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.util import dt as dt_util
 
-from .climkit_coordinator import ClimkitCoordinator
+from .climkit.coordinator import ClimkitCoordinator
 from .const import DOMAIN
-from .coordinator import LinkyCoordinator
-from .coordinator_base import SyncRefused
+from .linky.coordinator import LinkyCoordinator
+from .sync import SyncRefused
 
 SERVICE_IMPORT_HISTORY = "import_history"
 SERVICE_RECOMPUTE_COSTS = "recompute_costs"

@@ -15,9 +15,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ..model import Channel, Interval
 from .climkit import MeterInfo
 from .errors import InvalidResponseError
-from .model import Channel, Interval
 
 QUARTER = timedelta(minutes=15)
 SNAP = 1e-9

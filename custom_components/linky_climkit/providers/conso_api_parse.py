@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ..model import Channel, DayValue, Interval, Peak, Series
 from .errors import InvalidResponseError
-from .model import Channel, DayValue, Interval, Peak, Series
 
 PARIS = ZoneInfo("Europe/Paris")
 _DURATION = re.compile(r"^PT(?:(\d+)H)?(?:(\d+)M)?$")

@@ -1,0 +1,1 @@
+"""Climkit: a self-consumption site and its meters, from the Climkit developer API."""

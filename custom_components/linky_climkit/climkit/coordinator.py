@@ -1,0 +1,451 @@
+"""The Climkit coordinator: one site, its whole history once, then a daily trailing week.
+
+The history (from the site's creation, at most 3 years) is imported newest first in 30-day
+windows, one window per run, so every call goes through the instance-wide pacer and a restart
+resumes from the stored cursor. Afterwards one sync a day re-reads the last 7 days.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers.storage import Store
+from homeassistant.helpers.update_coordinator import UpdateFailed
+from homeassistant.util import dt as dt_util
+from homeassistant.util.unit_conversion import VolumeConverter
+
+from ..const import (
+    CONF_SITE_ID,
+    CONF_SITE_SENSORS_HOURLY,
+    CONF_SYNC_OFFSET,
+    DOMAIN,
+    EVENT_DATA_IMPORTED,
+)
+from ..gateway.coordinator import GatewayCoordinator
+from ..model import Channel
+from ..providers.climkit import ClimkitClient, MeterInfo, SiteInfo, SiteSensor
+from ..providers.climkit_parse import exposed_meters
+from ..providers.conso_api_parse import PARIS
+from ..providers.errors import AuthError, NoDataError, ProviderError
+from ..repair_issues import NO_DATA_DAYS, Problem, clear_problem, raise_problem, set_problem
+from ..schedule import next_sync
+from ..statistics.aggregation import day_start
+from ..statistics.importer import Importer, StatisticSpec, energy_spec, statistic_id
+from ..sync import ScheduledCoordinator, SyncRefused
+from ..tariffs.costs import CostBook
+from .state import ClimkitState
+from .window import PreparedWindow, prepare_window
+
+_LOGGER = logging.getLogger(__name__)
+
+HISTORY_DAYS = 1095
+WINDOW_DAYS = 30
+TRAILING_DAYS = 7
+UPSTREAM_BACKOFF = timedelta(minutes=30)
+STORAGE_VERSION = 1
+BATTERY_CHANNELS = (Channel.BATTERY_CHARGE, Channel.BATTERY_DISCHARGE)
+SENSOR_LOOKBACK = timedelta(days=1)
+SENSOR_PERIOD = timedelta(hours=1)
+
+
+@dataclass(frozen=True, slots=True)
+class ClimkitData:
+    """What the sensors show."""
+
+    site: SiteInfo | None
+    meters: tuple[MeterInfo, ...]
+    latest: dict[str, tuple[date, float]]
+    last_day: date | None
+    last_data_end: datetime | None
+    next_sync: datetime | None
+    storage: bool
+    history_done: bool
+    cost: tuple[date, float, str] | None = None
+    sensors: tuple[SiteSensor, ...] = ()
+    sensor_values: dict[str, tuple[datetime, float]] = field(default_factory=dict)
+
+    def value(self, owner: str, channel: Channel) -> tuple[date, float] | None:
+        """The latest complete day's value of one statistic."""
+        return self.latest.get(f"{owner}:{channel.value}")
+
+
+def latest_key(owner: str, channel: Channel) -> str:
+    """Key of `ClimkitState.latest`."""
+    return f"{owner}:{channel.value}"
+
+
+class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
+    """One Climkit site: discover, import history, sync daily."""
+
+    config_entry: ConfigEntry[ClimkitCoordinator]
+
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry, client: ClimkitClient) -> None:
+        """Nothing is called here; `_async_setup` loads the persisted state."""
+        super().__init__(hass, entry, "climkit")
+        self.site_id: str = entry.data[CONF_SITE_ID]
+        self.offset: int = int(entry.data[CONF_SYNC_OFFSET])
+        self.client = client
+        self.state = ClimkitState()
+        self.tz = PARIS  # already loaded; replaced by the site's zone in _async_setup
+        self.next_daily: datetime | None = None
+        self._reload_wanted = False
+        self.gateway: GatewayCoordinator | None = None
+        self._store: Store[dict[str, Any]] = Store(
+            hass, STORAGE_VERSION, f"{DOMAIN}.climkit.{entry.entry_id}"
+        )
+        self.costs = CostBook(
+            hass, entry, self.site_id, f"Climkit {entry.title}", self.tz, Importer(hass, self.tz)
+        )
+
+    async def _async_setup(self) -> None:
+        self.state = ClimkitState.from_dict(await self._store.async_load())
+        await self._load_tz()
+        await self.costs.async_load()
+
+    async def _load_tz(self) -> None:
+        name = self.state.site.timezone if self.state.site else "Europe/Zurich"
+        self.tz = await dt_util.async_get_time_zone(name) or ZoneInfo("UTC")
+        self.costs.set_time_zone(self.tz, Importer(self.hass, self.tz))
+
+    @property
+    def meters(self) -> list[MeterInfo]:
+        """The meters that get devices and statistics."""
+        return exposed_meters(self.state.meters)
+
+    def _today(self) -> date:
+        return dt_util.utcnow().astimezone(self.tz).date()
+
+    def have_yesterday(self) -> bool:
+        """Whether yesterday's site consumption is imported."""
+        last = self.state.last_day
+        return last is not None and last >= self._today() - timedelta(days=1)
+
+    # ---- running ---------------------------------------------------------------------
+
+    async def _async_update_data(self) -> ClimkitData:
+        now = dt_util.utcnow()
+        in_setup = self.config_entry.state is ConfigEntryState.SETUP_IN_PROGRESS
+        failure: ProviderError | None = None
+        requests = self.client.request_count
+        try:
+            if self.state.backoff_until is None or now >= self.state.backoff_until:
+                self.state.backoff_until = None
+                if self.state.site is None:
+                    await self._discover()
+                synced = False
+                if not self.state.history_done:
+                    await self._run_history_window()
+                elif self.next_daily is not None and now >= self.next_daily:
+                    await self._run_daily(now)
+                    synced = True
+                elif self.state.requested:
+                    await self._run_requested()
+                if self._sensors_due(now, synced):
+                    await self._refresh_sensors(now)
+        except AuthError as err:
+            failure = err
+            self.auth_failed = True
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN, translation_key="climkit_auth_failed"
+            ) from err
+        except ProviderError as err:
+            failure = err
+            self.state.backoff_until = now + UPSTREAM_BACKOFF
+            self.state.last_error, self.state.last_error_at = str(err), now
+            if not in_setup:
+                key = "site_gone" if isinstance(err, NoDataError) else "climkit_error"
+                raise UpdateFailed(
+                    translation_domain=DOMAIN,
+                    translation_key=key,
+                    translation_placeholders={"error": str(err)},
+                ) from err
+            _LOGGER.warning("Climkit import postponed: %s", err)
+        finally:
+            self.state.calls = self.client.request_count
+            await self._store.async_save(self.state.as_dict())
+            self._schedule_next()
+            self._update_problems(failure, self.client.request_count > requests)
+            if self._reload_wanted:
+                self._reload_wanted = False
+                self.hass.config_entries.async_schedule_reload(self.config_entry.entry_id)
+        return self.snapshot()
+
+    async def _discover(self) -> None:
+        site = await self.client.installation_infos(self.site_id)
+        meters = await self.client.meter_info(self.site_id)
+        self.state.site, self.state.meters = site, meters
+        await self._load_tz()
+        today = self._today()
+        oldest = today - timedelta(days=HISTORY_DAYS)
+        if site.creation is not None:
+            oldest = max(oldest, site.creation.astimezone(self.tz).date())
+        self.state.history_start = oldest
+        self.state.history_cursor = today
+
+    @property
+    def hourly_sensors(self) -> bool:
+        """Whether the user asked for the site's sensors every hour (options)."""
+        return bool(self.config_entry.options.get(CONF_SITE_SENSORS_HOURLY, False))
+
+    def _sensors_due(self, now: datetime, synced: bool) -> bool:
+        if self.state.site is None:
+            return False
+        read_at = self.state.sensors_read_at
+        if synced or read_at is None:
+            return True
+        return self.hourly_sensors and bool(self.state.sensors) and now >= read_at + SENSOR_PERIOD
+
+    async def _refresh_sensors(self, now: datetime) -> None:
+        """The site's sensors and each one's newest value (1 + one call per sensor)."""
+        try:
+            sensors = await self.client.sensors_list(self.site_id)
+        except NoDataError:
+            sensors = []  # a site without sensors
+        known = [s.id for s in self.state.sensors]
+        if [s.id for s in sensors] != known and self.config_entry.state is ConfigEntryState.LOADED:
+            self._reload_wanted = True  # entities of new sensors are added at the reload
+        self.state.sensors = sensors
+        values: dict[str, tuple[datetime, float]] = {}
+        for sensor in sensors:
+            last = self.state.sensor_values.get(sensor.id)
+            start = now - SENSOR_LOOKBACK if last is None else max(now - SENSOR_LOOKBACK, last[0])
+            try:
+                points = await self.client.sensor_data(self.site_id, sensor.id, start, now)
+            except NoDataError:
+                points = []  # that sensor only: the site itself is fine
+            newest = points[-1] if points else last
+            if newest is not None:
+                values[sensor.id] = newest
+        self.state.sensor_values = values
+        self.state.sensors_read_at = now
+
+    def _update_problems(self, failure: ProviderError | None, asked: bool) -> None:
+        hass, entry = self.hass, self.config_entry
+        for problem, active in (
+            (Problem.CLIMKIT_AUTH, isinstance(failure, AuthError)),
+            (Problem.SITE_GONE, isinstance(failure, NoDataError)),
+        ):
+            if active:
+                raise_problem(hass, entry, problem, {"error": str(failure)})
+            elif failure is None and asked:
+                clear_problem(hass, entry, problem)
+        last = self.state.last_day
+        stale = self.state.history_done and (
+            last is None or (self._today() - last).days > NO_DATA_DAYS
+        )
+        set_problem(
+            hass, entry, Problem.NO_NEW_DATA, stale, {"last_day": last.isoformat() if last else ""}
+        )
+
+    def _types(self) -> list[str]:
+        types = ["electricity"]
+        types += sorted({m.type for m in self.meters if m.type != "electricity"})
+        return types
+
+    async def _fetch_days(self, first: date, end: date, reason: str) -> None:
+        """Read [first, end) (local days) for every meter type and import complete days."""
+        start_utc, end_utc = day_start(first, self.tz), day_start(end, self.tz)
+        answers: list[tuple[str, list[dict[str, Any]]]] = []
+        for meter_type in self._types():
+            rows = await self.client.site_data(self.site_id, meter_type, start_utc, end_utc)
+            answers.append((meter_type, rows))
+        # Parsing and grouping a month of 15-minute rows for every meter is CPU work: a
+        # worker thread does it so the event loop never stalls.
+        window = await self.hass.async_add_executor_job(
+            prepare_window, answers, self.site_id, self.state.meters, self.tz, end
+        )
+        self.state.clamped += window.clamped
+        self.state.missing += window.missing
+        self.state.storage = self.state.storage or window.storage_seen
+        if window.last_end is not None and (
+            self.state.last_data_end is None or window.last_end > self.state.last_data_end
+        ):
+            self.state.last_data_end = window.last_end
+        self.state.last_success = dt_util.utcnow()
+        await self._import(window, reason)
+
+    async def _run_history_window(self) -> None:
+        cursor, start = self.state.history_cursor, self.state.history_start
+        assert cursor is not None
+        assert start is not None
+        first = max(start, cursor - timedelta(days=WINDOW_DAYS))
+        await self._fetch_days(first, cursor, "first_import")
+        self.state.history_cursor = first
+
+    async def _run_requested(self) -> None:
+        """One window of a range asked for with the `import_history` action."""
+        first, end = self.state.requested[0]
+        await self._fetch_days(first, end, "import_history")
+        self.state.requested.pop(0)
+
+    def request_history(self, first: date, last: date) -> tuple[int, int]:
+        """Queue [first, last] (local days) in 30-day windows, read one per run through the
+        pacer; returns (windows, calls). Nothing is called here."""
+        end = min(last, self._today() - timedelta(days=1)) + timedelta(days=1)
+        added = 0
+        cursor = first
+        while cursor < end:
+            window = (cursor, min(end, cursor + timedelta(days=WINDOW_DAYS)))
+            if window not in self.state.requested:
+                self.state.requested.append(window)
+                added += 1
+            cursor = window[1]
+        if self.config_entry.state is ConfigEntryState.LOADED:
+            self._schedule_next()
+        return added, added * len(self._types())
+
+    async def async_sync_now(self) -> None:
+        """Run today's sync now; refused while the history imports or when it is done."""
+        if self.state.site is None or not self.state.history_done:
+            raise SyncRefused("first_import_running")
+        if self.have_yesterday():
+            raise SyncRefused("already_synced")
+        self.next_daily = dt_util.utcnow()
+        self.state.backoff_until = None
+        await self.async_refresh()
+
+    async def _run_daily(self, now: datetime) -> None:
+        today = self._today()
+        self.state.attempts = [*self._attempts_today(now), now]
+        meters = await self.client.meter_info(self.site_id)
+        if {m.id for m in meters} != {m.id for m in self.state.meters}:
+            # A meter was added or removed: its devices and entities follow at the reload.
+            self.state.meters = meters
+            self._reload_wanted = True
+        await self._fetch_days(today - timedelta(days=TRAILING_DAYS), today, "daily_sync")
+
+    async def _import(self, window: PreparedWindow, reason: str) -> None:
+        importer = Importer(self.hass, self.tz)
+        changed: set[date] = set()
+        channels: set[str] = set()
+        for (owner, channel), days in window.days.items():
+            if channel in BATTERY_CHANNELS and not self.state.storage:
+                continue
+            result = await importer.import_days(self.spec(owner, channel), days)
+            if result.changed_days:
+                changed.update(result.changed_days)
+                channels.add(channel.value)
+                if owner == self.site_id:
+                    first, last = min(result.changed_days), max(result.changed_days)
+                    await self._price(channel, first, last)
+            newest = max(days)
+            key = latest_key(owner, channel)
+            current = self.state.latest.get(key)
+            if current is None or newest >= current[0]:
+                self.state.latest[key] = (newest, days[newest].measured)
+            is_site_consumption = owner == self.site_id and channel is Channel.CONSUMPTION
+            if is_site_consumption and (
+                self.state.last_day is None or newest > self.state.last_day
+            ):
+                self.state.last_day = newest
+        if changed:
+            self.hass.bus.async_fire(
+                EVENT_DATA_IMPORTED,
+                {
+                    "meter": self.site_id,
+                    "provider": "climkit",
+                    "first_day": min(changed).isoformat(),
+                    "last_day": max(changed).isoformat(),
+                    "channels": sorted(channels),
+                    "reason": reason,
+                },
+            )
+
+    async def _price(
+        self,
+        channel: Channel,
+        first: date | None,
+        last: date,
+        *,
+        split: bool = True,
+        buckets: frozenset[str] | None = None,
+    ) -> None:
+        """The site's grid import is what the bill charges, its grid export what it pays."""
+        if channel is Channel.GRID_IMPORT:
+            spec = self.spec(self.site_id, channel)
+            await self.costs.price(spec, channel, first, last, split=split, buckets=buckets)
+        elif channel is Channel.GRID_EXPORT:
+            await self.costs.compensate(self.spec(self.site_id, channel), channel, first, last)
+
+    async def async_recompute_costs(self) -> None:
+        """Price every stored day again with the current tariff (no Climkit call)."""
+        await self.costs.recompute(self._price, Channel.GRID_IMPORT, Channel.GRID_EXPORT)
+        self.async_set_updated_data(self.snapshot())
+
+    def spec(self, owner: str, channel: Channel) -> StatisticSpec:
+        """The statistic of one site or meter channel (m³ for water, kWh otherwise)."""
+        label = self._label(owner)
+        name = f"{label} {channel.value.replace('_', ' ')}"
+        if channel is Channel.WATER:
+            return StatisticSpec(
+                statistic_id(owner, channel), name, "m³", VolumeConverter.UNIT_CLASS
+            )
+        return energy_spec(owner, channel, name)
+
+    def _label(self, owner: str) -> str:
+        site_name = self.state.site.name if self.state.site else "Climkit"
+        if owner == self.site_id:
+            return f"Climkit {site_name}"
+        meter = next((m for m in self.state.meters if m.id == owner), None)
+        meter_name = meter_label(meter) if meter else owner
+        return f"Climkit {site_name} {meter_name}"
+
+    # ---- schedule --------------------------------------------------------------------
+
+    def _attempts_today(self, now: datetime) -> list[datetime]:
+        today = now.astimezone(self.tz).date()
+        return [a for a in self.state.attempts if a.astimezone(self.tz).date() == today]
+
+    def _schedule_next(self) -> None:
+        now = dt_util.utcnow()
+        self.next_daily = next_sync(
+            now,
+            offset=self.offset,
+            tz=self.tz,
+            have_yesterday=self.have_yesterday(),
+            attempts_today=self._attempts_today(now),
+            catch_up=timedelta(minutes=3),
+        )
+        when = self.next_daily
+        read_at = self.state.sensors_read_at
+        if self.hourly_sensors and self.state.sensors and read_at is not None:
+            when = min(when, read_at + SENSOR_PERIOD)
+        if self.state.site is None or not self.state.history_done or self.state.requested:
+            when = now
+        if self.state.backoff_until is not None and self.state.backoff_until > now:
+            when = max(when, self.state.backoff_until)
+            self.next_daily = max(self.next_daily, self.state.backoff_until)
+        self.arm(when)
+
+    # ---- sensors ---------------------------------------------------------------------
+
+    def snapshot(self) -> ClimkitData:
+        """The values the sensors show."""
+        return ClimkitData(
+            site=self.state.site,
+            meters=tuple(self.meters),
+            latest=dict(self.state.latest),
+            last_day=self.state.last_day,
+            last_data_end=self.state.last_data_end,
+            next_sync=self.next_daily,
+            storage=self.state.storage,
+            history_done=self.state.history_done,
+            cost=self.costs.latest_cost(),
+            sensors=tuple(self.state.sensors),
+            sensor_values=dict(self.state.sensor_values),
+        )
+
+
+def meter_label(meter: MeterInfo) -> str:
+    """A meter's name, else its type and bus address."""
+    if meter.name:
+        return meter.name
+    kind = meter.type.replace("_", " ")
+    return f"{kind} {meter.prim_ad}" if meter.prim_ad is not None else kind

@@ -1,0 +1,1 @@
+"""Linky: Conso API meters (PRM), scheduled and budgeted."""

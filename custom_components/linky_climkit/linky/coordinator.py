@@ -1,0 +1,694 @@
+"""The Linky coordinator: decides when to call Conso API and how much, then imports.
+
+It runs the first import (3 years of daily data, the last 7 days hourly), one daily sync at
+the entry's stable time (with the retry ladder of schedule.py), and a progressive hourly
+backfill that only spends the budget the daily syncs leave.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers.storage import Store
+from homeassistant.helpers.update_coordinator import UpdateFailed
+from homeassistant.util import dt as dt_util
+
+from ..const import CONF_PRM, CONF_SYNC_OFFSET, DOMAIN, EVENT_DATA_IMPORTED
+from ..model import Channel, DayValue, Interval, Peak, Series
+from ..providers.conso_api import ConsoApiClient, ConsoApiType, history_start, windows
+from ..providers.conso_api_parse import PARIS, parse_daily, parse_load_curve, parse_max_power
+from ..providers.errors import (
+    AuthError,
+    BlockedError,
+    HistoryLimitError,
+    InvalidResponseError,
+    NoDataError,
+    NotAuthorisedError,
+    ProviderConnectionError,
+    ProviderError,
+    QuotaError,
+)
+from ..providers.token import decode_token
+from ..repair_issues import (
+    NO_DATA_DAYS,
+    Problem,
+    clear_problem,
+    local_date,
+    local_time,
+    raise_problem,
+    set_problem,
+    token_expiring,
+)
+from ..schedule import PUBLICATION, next_sync
+from ..statistics.aggregation import build_days
+from ..statistics.importer import Importer, ImportResult, StatisticSpec, energy_spec, peak_spec
+from ..sync import ScheduledCoordinator, SyncRefused
+from ..tariffs.costs import CostBook
+from .budget import Priority
+from .budget_store import BudgetManager, BudgetRefused
+from .state import FetchTask, LinkyState
+
+_LOGGER = logging.getLogger(__name__)
+
+TRAILING_DAYS = 7
+INITIAL_HISTORY_DAYS = 1095
+MAX_POWER_HISTORY_DAYS = 365
+BACKFILL_CALLS_PER_RUN = 4
+BACKFILL_PAUSE = timedelta(minutes=45)
+UPSTREAM_BACKOFF = timedelta(minutes=30)
+QUOTA_BACKOFF = timedelta(hours=3)
+BLOCKED_BACKOFF = timedelta(hours=24)
+STORAGE_VERSION = 1
+
+DAILY_TYPE = {
+    Channel.CONSUMPTION: ConsoApiType.DAILY_CONSUMPTION,
+    Channel.PRODUCTION: ConsoApiType.DAILY_PRODUCTION,
+}
+CURVE_TYPE = {
+    Channel.CONSUMPTION: ConsoApiType.CONSUMPTION_LOAD_CURVE,
+    Channel.PRODUCTION: ConsoApiType.PRODUCTION_LOAD_CURVE,
+}
+PRODUCTION_TYPES = (ConsoApiType.DAILY_PRODUCTION, ConsoApiType.PRODUCTION_LOAD_CURVE)
+
+type LinkyConfigEntry = ConfigEntry[LinkyCoordinator]
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryPlan:
+    """What `import_history` queued: calls, and the backfill runs they take."""
+
+    calls: int
+    queued: int
+    runs: int
+    available_now: int
+
+
+@dataclass(frozen=True, slots=True)
+class LinkyData:
+    """What the sensors show."""
+
+    consumption: tuple[date, float] | None
+    production: tuple[date, float] | None
+    peak: tuple[date, float, datetime] | None
+    last_day: date | None
+    next_sync: datetime | None
+    token_expiry: datetime | None
+    calls_used: int
+    has_production: bool | None
+    cost: tuple[date, float, str] | None = None
+
+
+@dataclass(slots=True)
+class _Collected:
+    """Series fetched in one run, grouped by channel, imported together."""
+
+    daily: dict[Channel, list[DayValue]] = field(default_factory=dict)
+    intervals: dict[Channel, list[Interval]] = field(default_factory=dict)
+    peaks: list[Peak] = field(default_factory=list)
+
+    def add(self, series: Series) -> None:
+        self.daily.setdefault(series.channel, []).extend(series.daily)
+        self.intervals.setdefault(series.channel, []).extend(series.intervals)
+        self.peaks.extend(series.peaks)
+
+    def days_of(self, channel: Channel) -> set[date]:
+        return {d.day for d in self.daily.get(channel, [])}
+
+
+def initial_plan(today: date, *, max_power: bool = True) -> list[FetchTask]:
+    """The first import, newest first: at most 10 calls for 3 years of daily data."""
+    recent = today - timedelta(days=365)
+    tasks = [
+        FetchTask(ConsoApiType.DAILY_CONSUMPTION, recent, today),
+        FetchTask(ConsoApiType.CONSUMPTION_LOAD_CURVE, today - timedelta(TRAILING_DAYS), today),
+    ]
+    if max_power:
+        start = today - timedelta(days=MAX_POWER_HISTORY_DAYS)
+        tasks.append(FetchTask(ConsoApiType.MAX_POWER, start, today))
+    tasks += [
+        FetchTask(ConsoApiType.DAILY_PRODUCTION, recent, today),
+        FetchTask(ConsoApiType.PRODUCTION_LOAD_CURVE, today - timedelta(TRAILING_DAYS), today),
+    ]
+    oldest = today - timedelta(days=INITIAL_HISTORY_DAYS)
+    for type_ in (ConsoApiType.DAILY_CONSUMPTION, ConsoApiType.DAILY_PRODUCTION):
+        tasks += [FetchTask(type_, s, e) for s, e in windows(type_, oldest, recent)]
+    return tasks
+
+
+class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
+    """One PRM: schedule, budget, fetch, import."""
+
+    config_entry: LinkyConfigEntry
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: ConfigEntry,
+        client: ConsoApiClient,
+        budget: BudgetManager,
+        token: str,
+    ) -> None:
+        """Nothing is called here; `_async_setup` loads the persisted state."""
+        super().__init__(hass, entry, "linky")
+        self.prm: str = entry.data[CONF_PRM]
+        self.offset: int = int(entry.data[CONF_SYNC_OFFSET])
+        self.client = client
+        self.budget = budget
+        self.token_expiry = _token_expiry(token)
+        self.state = LinkyState()
+        self.importer = Importer(hass, PARIS)
+        self.costs = CostBook(hass, entry, self.prm, f"Linky {self.prm}", PARIS, self.importer)
+        self._store: Store[dict[str, Any]] = Store(
+            hass, STORAGE_VERSION, f"{DOMAIN}.linky.{entry.entry_id}"
+        )
+        self._answered = 0
+        self._catch_up_at = dt_util.utcnow() + timedelta(seconds=random.randint(120, 420))
+        self._next_backfill = self._catch_up_at
+        self.next_daily: datetime | None = None
+        self.specs: dict[Channel, StatisticSpec] = {
+            Channel.CONSUMPTION: energy_spec(
+                self.prm, Channel.CONSUMPTION, f"Linky {self.prm} consumption"
+            ),
+            Channel.PRODUCTION: energy_spec(
+                self.prm, Channel.PRODUCTION, f"Linky {self.prm} production"
+            ),
+            Channel.MAX_POWER: peak_spec(
+                self.prm, Channel.MAX_POWER, f"Linky {self.prm} max power"
+            ),
+        }
+
+    async def _async_setup(self) -> None:
+        self.state = LinkyState.from_dict(await self._store.async_load())
+        await self.costs.async_load()
+        self.budget.entries.add(self.config_entry.entry_id)
+        if not self.state.initialised and not self.state.pending:
+            self.state.pending = initial_plan(self._today())
+
+    @callback
+    def async_cancel_timer(self) -> None:
+        """Stop the schedule (unload) and give the budget reserve back."""
+        super().async_cancel_timer()
+        self.budget.entries.discard(self.config_entry.entry_id)
+
+    # ---- running ---------------------------------------------------------------------
+
+    async def _async_update_data(self) -> LinkyData:
+        now = dt_util.utcnow()
+        in_setup = self.config_entry.state is ConfigEntryState.SETUP_IN_PROGRESS
+        self._answered = 0
+        failure: ProviderError | None = None
+        try:
+            if self.state.backoff_until is None or now >= self.state.backoff_until:
+                self.state.backoff_until = None
+                if self.state.pending:
+                    await self._run_first_import(now)
+                elif self.next_daily is not None and now >= self.next_daily:
+                    await self._run_daily(now)
+                if self._backfill_due(now):
+                    await self._run_backfill()
+        except AuthError as err:
+            failure = err
+            self.auth_failed = True
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN, translation_key="auth_failed"
+            ) from err
+        except BudgetRefused as err:
+            _LOGGER.debug("Call postponed by the budget until %s", err.retry_at)
+        except ProviderError as err:
+            failure = err
+            self._back_off(err, now)
+            if not in_setup:
+                raise _update_failed(err) from err
+            _LOGGER.warning("First import of a Linky meter postponed: %s", err)
+        finally:
+            await self._store.async_save(self.state.as_dict())
+            self._schedule_next()
+            self._update_problems(failure)
+        return self.snapshot()
+
+    def _update_problems(self, failure: ProviderError | None) -> None:
+        """Raise or clear the entry's repair issues from this run's outcome and the state."""
+        hass, entry = self.hass, self.config_entry
+        expiry = self.token_expiry
+        set_problem(
+            hass,
+            entry,
+            Problem.TOKEN_EXPIRING,
+            token_expiring(expiry),
+            {"date": local_date(expiry) if expiry else ""},
+        )
+        answered = failure is None and self._answered > 0
+        transient = {
+            Problem.TOKEN_INVALID: isinstance(failure, AuthError),
+            Problem.PRM_NOT_AUTHORISED: isinstance(failure, NotAuthorisedError),
+            Problem.BLOCKED: isinstance(failure, BlockedError),
+            Problem.QUOTA: isinstance(failure, QuotaError)
+            and not isinstance(failure, BlockedError),
+        }
+        until = local_time(self.state.backoff_until) if self.state.backoff_until else ""
+        for problem, active in transient.items():
+            if active:
+                raise_problem(hass, entry, problem, {"until": until, "error": str(failure)})
+            elif answered:
+                clear_problem(hass, entry, problem)
+        set_problem(hass, entry, Problem.PRODUCTION_NOT_AUTHORISED, self.state.production_refused)
+        set_problem(hass, entry, Problem.HOURLY_COLLECTION_DISABLED, self.state.hourly_missing)
+        last = self.state.last_day
+        stale = (
+            self.state.initialised
+            and last is not None
+            and (self._today() - last).days > NO_DATA_DAYS
+        )
+        set_problem(
+            hass,
+            entry,
+            Problem.NO_NEW_DATA,
+            stale,
+            {"last_day": last.isoformat() if last else ""},
+        )
+
+    def _back_off(self, err: ProviderError, now: datetime) -> None:
+        if isinstance(err, BlockedError):
+            until = now + BLOCKED_BACKOFF
+        elif isinstance(err, QuotaError):
+            until = max(err.retry_at or now, now + QUOTA_BACKOFF)
+        else:
+            until = now + UPSTREAM_BACKOFF
+        self.state.backoff_until = until
+
+    async def _fetch(
+        self, type_: ConsoApiType, start: date, end: date, priority: Priority
+    ) -> Series | None:
+        """One budgeted call; None when the service has nothing there (yet)."""
+        await self.budget.async_spend(priority)
+        outcome = self.state.outcome(type_)
+        outcome.calls += 1
+        now = dt_util.utcnow()
+        try:
+            payload = await self.client.fetch(type_, self.prm, start, end)
+            series = _parse(type_, payload)
+        except (NoDataError, HistoryLimitError) as err:
+            self._answered += 1
+            outcome.last_success = now
+            outcome.last_error = type(err).__name__
+            return None
+        except NotAuthorisedError as err:
+            outcome.last_error, outcome.last_error_at = str(err), now
+            if type_ in PRODUCTION_TYPES:
+                self._answered += 1
+                # A PRM that produced before and is now refused lost its consent; at discovery
+                # the same answer also means "no production" and is not a problem.
+                self.state.production_refused = self.state.production is True
+                self.state.production = False
+                return None
+            raise
+        except ProviderError as err:
+            outcome.last_error, outcome.last_error_at = str(err), now
+            raise
+        self._answered += 1
+        outcome.last_success, outcome.last_error = now, None
+        self.state.missing_points += series.missing
+        for note in series.notes:
+            if note.startswith("clamped:"):
+                self.state.clamped_points += int(note.split(":", 1)[1])
+        return series
+
+    async def _run_first_import(self, now: datetime) -> None:
+        collected = _Collected()
+        curve_start: dict[Channel, date] = {}
+        self.state.attempts = [*self._attempts_today(now), now]
+        try:
+            while self.state.pending:
+                task = self.state.pending[0]
+                type_ = ConsoApiType(task.type)
+                if type_ in PRODUCTION_TYPES and self.state.production is False:
+                    self.state.pending.pop(0)
+                    continue
+                if type_.is_load_curve:
+                    task = self._anchor_week(task, collected)
+                    channel = _channel(type_)
+                    curve_start[channel] = min(curve_start.get(channel, task.start), task.start)
+                series = await self._fetch(type_, task.start, task.end, Priority.DAILY)
+                if type_ is ConsoApiType.DAILY_PRODUCTION and self.state.production is None:
+                    self.state.production = bool(series and series.daily)
+                if series is not None:
+                    collected.add(series)
+                self.state.pending.pop(0)
+        finally:
+            await self._import(collected, "first_import", keep_stored_totals=True)
+        self.state.initialised = True
+        if self.state.last_day is not None and self.state.last_day >= self._today() - timedelta(1):
+            self.state.complete_day = self._today()
+        start = self._today() - timedelta(days=TRAILING_DAYS)
+        for channel in (Channel.CONSUMPTION, Channel.PRODUCTION):
+            self.state.backfill_cursor.setdefault(channel, curve_start.get(channel, start))
+        self._next_backfill = dt_util.utcnow() + BACKFILL_PAUSE
+
+    def _anchor_week(self, task: FetchTask, collected: _Collected) -> FetchTask:
+        """The first import's hourly week ends on the newest published day, not on today:
+        before publication (~08:00) yesterday is not there yet, and a week ending today would
+        hold only 6 days of load curve."""
+        channel = _channel(ConsoApiType(task.type))
+        known = collected.days_of(channel)
+        if channel is Channel.CONSUMPTION and self.state.last_day is not None:
+            known.add(self.state.last_day)
+        if not known:
+            return task
+        end = max(known) + timedelta(days=1)
+        if end >= task.end:
+            return task
+        return FetchTask(task.type, end - timedelta(days=TRAILING_DAYS), end)
+
+    async def _run_daily(self, now: datetime) -> None:
+        today = self._today()
+        start = today - timedelta(days=TRAILING_DAYS)
+        yesterday = today - timedelta(days=1)
+        if self.budget.available(Priority.DAILY) <= 0:
+            raise BudgetRefused(self.budget.next_slot(Priority.DAILY))
+        self.state.attempts = [*self._attempts_today(now), now]
+        collected = _Collected()
+        try:
+            daily = await self._fetch(ConsoApiType.DAILY_CONSUMPTION, start, today, Priority.DAILY)
+            if daily is not None:
+                collected.add(daily)
+            if yesterday not in collected.days_of(Channel.CONSUMPTION):
+                return  # not published yet: no other call today until the next attempt
+            curve = await self._fetch(CURVE_TYPE[Channel.CONSUMPTION], start, today, Priority.DAILY)
+            self.state.hourly_missing = curve is None or not curve.intervals
+            if curve is not None:
+                collected.add(curve)
+            peaks = await self._fetch(ConsoApiType.MAX_POWER, start, today, Priority.DAILY)
+            if peaks is not None:
+                collected.add(peaks)
+            if self.state.production:
+                for type_ in PRODUCTION_TYPES:
+                    series = await self._fetch(type_, start, today, Priority.DAILY)
+                    if series is not None:
+                        collected.add(series)
+            self.state.last_success = dt_util.utcnow()
+            self.state.complete_day = today
+        finally:
+            await self._import(collected, "daily_sync", keep_stored_totals=True)
+
+    def _backfill_channels(self) -> list[Channel]:
+        channels = [Channel.CONSUMPTION]
+        if self.state.production:
+            channels.append(Channel.PRODUCTION)
+        return [c for c in channels if not self.state.backfill_done.get(c, False)]
+
+    def _backfill_due(self, now: datetime) -> bool:
+        return (
+            self.state.initialised
+            and not self.state.pending
+            and (bool(self._backfill_channels()) or bool(self.state.requested))
+            and now >= self._next_backfill
+            and self.budget.available(Priority.BACKFILL) > 0
+        )
+
+    async def _run_backfill(self) -> None:
+        """Hourly history, 7 days per call, newest first, from what the daily syncs leave.
+        A range asked for with the `import_history` action comes first."""
+        calls = 0
+        today = self._today()
+        try:
+            while self.state.requested and calls < BACKFILL_CALLS_PER_RUN:
+                task = self.state.requested[0]
+                calls += 1
+                series = await self._fetch(
+                    ConsoApiType(task.type), task.start, task.end, Priority.BACKFILL
+                )
+                if series is not None:
+                    collected = _Collected()
+                    collected.add(series)
+                    await self._import(collected, "import_history", keep_stored_totals=True)
+                self.state.requested.pop(0)
+                await self._store.async_save(self.state.as_dict())
+            for channel in self._backfill_channels():
+                type_ = CURVE_TYPE[channel]
+                limit = history_start(type_, today)
+                while calls < BACKFILL_CALLS_PER_RUN and not self.state.backfill_done.get(channel):
+                    cursor = self.state.backfill_cursor.get(channel, today)
+                    if cursor <= limit:
+                        self.state.backfill_done[channel] = True
+                        break
+                    start = max(limit, cursor - timedelta(days=type_.max_days))
+                    calls += 1
+                    series = await self._fetch(type_, start, cursor, Priority.BACKFILL)
+                    if series is None or not series.intervals:
+                        self.state.backfill_done[channel] = True
+                        break
+                    collected = _Collected()
+                    collected.add(series)
+                    await self._import(collected, "backfill", keep_stored_totals=True)
+                    self.state.backfill_cursor[channel] = start
+                    await self._store.async_save(self.state.as_dict())
+        finally:
+            self._next_backfill = dt_util.utcnow() + BACKFILL_PAUSE
+
+    async def _import(
+        self, collected: _Collected, reason: str, *, keep_stored_totals: bool = False
+    ) -> None:
+        changed: set[date] = set()
+        channels: list[str] = []
+        rows = 0
+        for channel in (Channel.CONSUMPTION, Channel.PRODUCTION):
+            days = build_days(
+                collected.daily.get(channel, []), collected.intervals.get(channel, []), PARIS
+            )
+            if not days:
+                continue
+            result = await self.importer.import_days(
+                self.specs[channel], days, keep_stored_totals=keep_stored_totals
+            )
+            self.costs.remember(channel, collected.intervals.get(channel, []))
+            if result.changed_days:
+                await self._price(channel, min(result.changed_days), max(result.changed_days))
+            self._note_import(channel, result, changed, channels)
+            rows += result.rows_written
+            newest = max(days)
+            value = (newest, days[newest].measured)
+            if channel is Channel.CONSUMPTION:
+                if days[newest].total is not None and (
+                    self.state.last_day is None or newest >= self.state.last_day
+                ):
+                    self.state.last_day = newest
+                if self._newer(value, self.state.latest_consumption):
+                    self.state.latest_consumption = value
+            elif self._newer(value, self.state.latest_production):
+                self.state.latest_production = value
+        if collected.peaks:
+            result = await self.importer.import_peaks(
+                self.specs[Channel.MAX_POWER], collected.peaks
+            )
+            self._note_import(Channel.MAX_POWER, result, changed, channels)
+            rows += result.rows_written
+            newest_peak = max(collected.peaks, key=lambda p: p.day)
+            latest = self.state.latest_peak
+            if latest is None or newest_peak.day >= latest[0]:
+                self.state.latest_peak = (newest_peak.day, newest_peak.value, newest_peak.at)
+        if changed:
+            first, last = min(changed), max(changed)
+            self.state.last_import = {
+                "at": dt_util.utcnow().isoformat(),
+                "first_day": first.isoformat(),
+                "last_day": last.isoformat(),
+                "rows": rows,
+                "reason": reason,
+            }
+            self.hass.bus.async_fire(
+                EVENT_DATA_IMPORTED,
+                {
+                    "meter": self.prm,
+                    "provider": "linky",
+                    "first_day": first.isoformat(),
+                    "last_day": last.isoformat(),
+                    "channels": channels,
+                    "reason": reason,
+                },
+            )
+
+    async def _price(
+        self,
+        channel: Channel,
+        first: date | None,
+        last: date,
+        *,
+        split: bool = True,
+        buckets: frozenset[str] | None = None,
+    ) -> None:
+        if channel is Channel.CONSUMPTION:
+            await self.costs.price(
+                self.specs[channel], channel, first, last, split=split, buckets=buckets
+            )
+        else:
+            await self.costs.compensate(self.specs[channel], channel, first, last)
+
+    async def async_recompute_costs(self) -> None:
+        """Price the stored days again with the current tariff (no Conso API call)."""
+        await self.costs.recompute(self._price, Channel.CONSUMPTION, Channel.PRODUCTION)
+        self.async_set_updated_data(self.snapshot())
+
+    @staticmethod
+    def _note_import(
+        channel: Channel, result: ImportResult, changed: set[date], channels: list[str]
+    ) -> None:
+        if result.changed_days:
+            changed.update(result.changed_days)
+            channels.append(channel.value)
+
+    @staticmethod
+    def _newer(value: tuple[date, float], current: tuple[date, float] | None) -> bool:
+        return current is None or value[0] >= current[0]
+
+    # ---- schedule --------------------------------------------------------------------
+
+    def _today(self) -> date:
+        return dt_util.utcnow().astimezone(PARIS).date()
+
+    # ---- actions ---------------------------------------------------------------------
+
+    def request_history(self, first: date, last: date) -> HistoryPlan:
+        """Queue the re-reading of [first, last] (local days) at backfill priority: daily
+        figures, and the load curve where Enedis keeps it. Nothing is called here."""
+        today = self._today()
+        end = min(last, today - timedelta(days=1)) + timedelta(days=1)
+        tasks: list[FetchTask] = []
+        channels = [Channel.CONSUMPTION]
+        if self.state.production:
+            channels.append(Channel.PRODUCTION)
+        for channel in channels:
+            for type_ in (DAILY_TYPE[channel], CURVE_TYPE[channel]):
+                start = max(first, history_start(type_, today))
+                tasks += [FetchTask(type_.value, s, e) for s, e in windows(type_, start, end)]
+        known = {(t.type, t.start, t.end) for t in self.state.requested}
+        new = [t for t in tasks if (t.type, t.start, t.end) not in known]
+        self.state.requested += new
+        self._next_backfill = min(self._next_backfill, dt_util.utcnow())
+        if self.config_entry.state is ConfigEntryState.LOADED:
+            self._schedule_next()
+        calls = len(self.state.requested)
+        return HistoryPlan(
+            calls=len(new),
+            queued=calls,
+            runs=-(-calls // BACKFILL_CALLS_PER_RUN),
+            available_now=self.budget.available(Priority.BACKFILL),
+        )
+
+    async def async_sync_now(self) -> None:
+        """Run today's sync now; refused when it is done or the budget cannot pay for it."""
+        if not self.state.initialised or self.state.pending:
+            raise SyncRefused("first_import_running")
+        if self.have_yesterday():
+            raise SyncRefused("already_synced")
+        if self.budget.available(Priority.DAILY) < len(self._daily_types()):
+            raise SyncRefused("budget_exhausted")
+        self.next_daily = dt_util.utcnow()
+        self.state.backoff_until = None
+        await self.async_refresh()
+
+    def _daily_types(self) -> list[ConsoApiType]:
+        types = [
+            ConsoApiType.DAILY_CONSUMPTION,
+            CURVE_TYPE[Channel.CONSUMPTION],
+            ConsoApiType.MAX_POWER,
+        ]
+        if self.state.production:
+            types += PRODUCTION_TYPES
+        return types
+
+    def _attempts_today(self, now: datetime) -> list[datetime]:
+        today = now.astimezone(PARIS).date()
+        return [a for a in self.state.attempts if a.astimezone(PARIS).date() == today]
+
+    def have_yesterday(self) -> bool:
+        """Whether today's sync is done: yesterday imported with every data type."""
+        return self.state.complete_day == self._today()
+
+    @callback
+    def _schedule_next(self) -> None:
+        now = dt_util.utcnow()
+        self.next_daily = next_sync(
+            now,
+            offset=self.offset,
+            tz=PARIS,
+            have_yesterday=self.have_yesterday(),
+            attempts_today=self._attempts_today(now),
+            catch_up=max(timedelta(0), self._catch_up_at - now),
+            published=PUBLICATION,
+        )
+        self.next_daily = max(self.next_daily, self.budget.next_slot(Priority.DAILY))
+        candidates = [self.next_daily]
+        if self.state.pending:
+            candidates.append(
+                max(now + timedelta(minutes=1), self.budget.next_slot(Priority.DAILY))
+            )
+        elif self.state.initialised and (self._backfill_channels() or self.state.requested):
+            candidates.append(max(self._next_backfill, self.budget.next_slot(Priority.BACKFILL)))
+        if self.state.backoff_until is not None and self.state.backoff_until > now:
+            self.next_daily = max(self.next_daily, self.state.backoff_until)
+            candidates = [max(c, self.state.backoff_until) for c in candidates]
+        self.arm(min(candidates))
+
+    # ---- sensors ---------------------------------------------------------------------
+
+    def snapshot(self) -> LinkyData:
+        """The values the sensors show."""
+        return LinkyData(
+            consumption=self.state.latest_consumption,
+            production=self.state.latest_production,
+            peak=self.state.latest_peak,
+            last_day=self.state.last_day,
+            next_sync=self.next_daily,
+            token_expiry=self.token_expiry,
+            calls_used=self.budget.used(),
+            has_production=self.state.production,
+            cost=self.costs.latest_cost(),
+        )
+
+
+def _channel(type_: ConsoApiType) -> Channel:
+    return Channel.PRODUCTION if type_ in PRODUCTION_TYPES else Channel.CONSUMPTION
+
+
+def _parse(type_: ConsoApiType, payload: dict[str, Any]) -> Series:
+    if type_ is ConsoApiType.MAX_POWER:
+        return parse_max_power(payload)
+    channel = _channel(type_)
+    if type_.is_load_curve:
+        return parse_load_curve(payload, channel)
+    return parse_daily(payload, channel)
+
+
+def _token_expiry(token: str) -> datetime | None:
+    try:
+        return decode_token(token).expires_at
+    except AuthError:
+        return None
+
+
+_TRANSLATION_KEYS: list[tuple[type[ProviderError], str]] = [
+    (BlockedError, "blocked"),
+    (QuotaError, "quota"),
+    (NotAuthorisedError, "not_authorised"),
+    (ProviderConnectionError, "cannot_connect"),
+    (InvalidResponseError, "invalid_response"),
+]
+
+
+def _update_failed(err: ProviderError) -> UpdateFailed:
+    key = next((k for cls, k in _TRANSLATION_KEYS if isinstance(err, cls)), "service_error")
+    return UpdateFailed(
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders={"error": str(err)},
+    )
+
+
+__all__: list[str] = ["LinkyConfigEntry", "LinkyCoordinator", "LinkyData"]

@@ -1,0 +1,156 @@
+"""What one Linky entry remembers between runs (persisted with helpers.storage.Store)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from ..storage import iso, to_date, to_datetime
+
+
+@dataclass(slots=True)
+class FetchTask:
+    """One pending window of one Conso API type (first import)."""
+
+    type: str
+    start: date
+    end: date
+
+    def as_dict(self) -> dict[str, str]:
+        """JSON-ready form."""
+        return {"type": self.type, "start": self.start.isoformat(), "end": self.end.isoformat()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, str]) -> FetchTask:
+        """Inverse of as_dict."""
+        return cls(data["type"], date.fromisoformat(data["start"]), date.fromisoformat(data["end"]))
+
+
+@dataclass(slots=True)
+class TypeOutcome:
+    """Last outcome of one data type, for diagnostics."""
+
+    last_success: datetime | None = None
+    last_error: str | None = None
+    last_error_at: datetime | None = None
+    calls: int = 0
+
+
+@dataclass(slots=True)
+class LinkyState:
+    """The persisted progress of one PRM."""
+
+    pending: list[FetchTask] = field(default_factory=list)
+    requested: list[FetchTask] = field(default_factory=list)
+    initialised: bool = False
+    production: bool | None = None
+    last_day: date | None = None
+    complete_day: date | None = None
+    attempts: list[datetime] = field(default_factory=list)
+    last_success: datetime | None = None
+    backoff_until: datetime | None = None
+    backfill_cursor: dict[str, date] = field(default_factory=dict)
+    backfill_done: dict[str, bool] = field(default_factory=dict)
+    hourly_missing: bool = False
+    production_refused: bool = False
+    missing_points: int = 0
+    clamped_points: int = 0
+    latest_consumption: tuple[date, float] | None = None
+    latest_production: tuple[date, float] | None = None
+    latest_peak: tuple[date, float, datetime] | None = None
+    outcomes: dict[str, TypeOutcome] = field(default_factory=dict)
+    last_import: dict[str, Any] = field(default_factory=dict)
+
+    def outcome(self, type_: str) -> TypeOutcome:
+        """The outcome record of a type, created on first use."""
+        return self.outcomes.setdefault(type_, TypeOutcome())
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form (dates and datetimes as ISO strings)."""
+
+        return {
+            "pending": [t.as_dict() for t in self.pending],
+            "requested": [t.as_dict() for t in self.requested],
+            "initialised": self.initialised,
+            "production": self.production,
+            "last_day": iso(self.last_day),
+            "complete_day": iso(self.complete_day),
+            "attempts": [a.isoformat() for a in self.attempts],
+            "last_success": iso(self.last_success),
+            "backoff_until": iso(self.backoff_until),
+            "backfill_cursor": {k: v.isoformat() for k, v in self.backfill_cursor.items()},
+            "backfill_done": dict(self.backfill_done),
+            "hourly_missing": self.hourly_missing,
+            "production_refused": self.production_refused,
+            "missing_points": self.missing_points,
+            "clamped_points": self.clamped_points,
+            "latest_consumption": _pair(self.latest_consumption),
+            "latest_production": _pair(self.latest_production),
+            "latest_peak": None
+            if self.latest_peak is None
+            else [
+                self.latest_peak[0].isoformat(),
+                self.latest_peak[1],
+                self.latest_peak[2].isoformat(),
+            ],
+            "outcomes": {
+                k: {
+                    key: value.isoformat() if isinstance(value, datetime) else value
+                    for key, value in asdict(v).items()
+                }
+                for k, v in self.outcomes.items()
+            },
+            "last_import": self.last_import,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> LinkyState:
+        """Inverse of as_dict; unknown or missing keys fall back to defaults."""
+        if not data:
+            return cls()
+        dt, d = to_datetime, to_date
+
+        peak = data.get("latest_peak")
+        return cls(
+            pending=[FetchTask.from_dict(t) for t in data.get("pending", [])],
+            requested=[FetchTask.from_dict(t) for t in data.get("requested", [])],
+            initialised=bool(data.get("initialised", False)),
+            production=data.get("production"),
+            last_day=d(data.get("last_day")),
+            complete_day=d(data.get("complete_day")),
+            attempts=[datetime.fromisoformat(a) for a in data.get("attempts", [])],
+            last_success=dt(data.get("last_success")),
+            backoff_until=dt(data.get("backoff_until")),
+            backfill_cursor={
+                k: date.fromisoformat(v) for k, v in data.get("backfill_cursor", {}).items()
+            },
+            backfill_done={k: bool(v) for k, v in data.get("backfill_done", {}).items()},
+            hourly_missing=bool(data.get("hourly_missing", False)),
+            production_refused=bool(data.get("production_refused", False)),
+            missing_points=int(data.get("missing_points", 0)),
+            clamped_points=int(data.get("clamped_points", 0)),
+            latest_consumption=_unpair(data.get("latest_consumption")),
+            latest_production=_unpair(data.get("latest_production")),
+            latest_peak=None
+            if not peak
+            else (date.fromisoformat(peak[0]), float(peak[1]), datetime.fromisoformat(peak[2])),
+            outcomes={
+                k: TypeOutcome(
+                    last_success=dt(v.get("last_success")),
+                    last_error=v.get("last_error"),
+                    last_error_at=dt(v.get("last_error_at")),
+                    calls=int(v.get("calls", 0)),
+                )
+                for k, v in data.get("outcomes", {}).items()
+            },
+            last_import=dict(data.get("last_import", {})),
+        )
+
+
+def _pair(value: tuple[date, float] | None) -> list[Any] | None:
+    return None if value is None else [value[0].isoformat(), value[1]]
+
+
+def _unpair(value: Any) -> tuple[date, float] | None:
+    return None if not value else (date.fromisoformat(value[0]), float(value[1]))

@@ -1,0 +1,1 @@
+"""Tariffs and costs: the pure pricing engine, the stored tariff, the cost statistics."""

@@ -1,0 +1,455 @@
+"""Pure: the tariff stored in a config entry's options ⇄ `tariffs.Tariff`, dated price changes,
+and the off-peak text of the options flow (no Home Assistant import).
+
+`entry.options["tariff"]` is JSON:
+
+    {"kind": "hp_hc", "currency": "EUR",
+     "periods": [{"start": "2026-02-01", "base_price": 0.0, "hp_price": 0.27, "hc_price": 0.2068,
+                  "tempo_prices": {}, "subscription": 15.65, "subscription_per": "month"}],
+     "off_peak": [{"start": "22:08", "end": "06:08", "weekdays": [0, 1, 2, 3, 4, 5, 6]}],
+     "tempo_entity": null, "price_entity": null,
+     "feed_in": [{"start": "2026-01-01", "price": 0.1269}]}
+
+Kind, off-peak ranges and entities belong to the tariff: every period is priced with them.
+Periods and feed-in prices are sorted by start; a new one replaces those starting on or after it.
+A whole day off-peak (00:00-24:00) is stored as 00:00-12:00 plus 12:00-00:00, since a range
+that starts and ends at the same time is empty for the engine; `format_off_peak` joins them back.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, time
+from typing import Any, Literal
+
+from .engine import (
+    FeedInPeriod,
+    OffPeakRange,
+    Tariff,
+    TariffKind,
+    TariffPeriod,
+    TempoColour,
+    validate_off_peak,
+)
+
+CONF_TARIFF = "tariff"
+TEMPO_PRICE_KEYS = tuple(f"{colour}_{hours}" for colour in TempoColour for hours in ("hp", "hc"))
+PRICE_KEYS = ("base_price", "hp_price", "hc_price")
+DEFAULT_OFF_PEAK = "22:00-06:00"
+ALL_DAYS = frozenset(range(7))
+MIDNIGHT, NOON = time(0), time(12)
+
+# Day names: English, French and German abbreviations and full names (Monday=0).
+_DAY_NAMES = (
+    ("mon", "monday", "lun", "lundi", "mo", "montag"),
+    ("tue", "tuesday", "mar", "mardi", "di", "dienstag"),
+    ("wed", "wednesday", "mer", "mercredi", "mi", "mittwoch"),
+    ("thu", "thursday", "jeu", "jeudi", "do", "donnerstag"),
+    ("fri", "friday", "ven", "vendredi", "fr", "freitag"),
+    ("sat", "saturday", "sam", "samedi", "sa", "samstag"),
+    ("sun", "sunday", "dim", "dimanche", "so", "sonntag"),
+)
+_DAYS = {name: weekday for weekday, names in enumerate(_DAY_NAMES) for name in names}
+_ENGLISH_DAYS = tuple(names[0] for names in _DAY_NAMES)
+_CLOCK = r"\d{1,2}[:h]\d{2}"
+_RANGE_RE = re.compile(
+    rf"^(?P<days>.*?)\s*(?P<start>{_CLOCK})\s*[-–—]\s*(?P<end>{_CLOCK})$", re.IGNORECASE
+)
+_DAY_DASH_RE = re.compile(r"\s*[-–—]\s*")
+_KINDS = frozenset(str(kind) for kind in TariffKind)
+
+
+# ---- options ⇄ engine ---------------------------------------------------------------------
+
+
+def new_tariff_options(kind: TariffKind | str, currency: str) -> dict[str, Any]:
+    """An empty tariff of `kind`: no period, no off-peak range, no entity, no feed-in."""
+    return {
+        "kind": str(TariffKind(kind)),
+        "currency": currency,
+        "periods": [],
+        "off_peak": [],
+        "tempo_entity": None,
+        "price_entity": None,
+        "feed_in": [],
+    }
+
+
+def stored_tariff(options: Mapping[str, Any]) -> dict[str, Any] | None:
+    """A normalised copy of the stored tariff (every key present); None when there is none.
+
+    `options` is `entry.options` (the tariff under "tariff") or the tariff mapping itself.
+    """
+    raw = options.get(CONF_TARIFF)
+    if raw is None and ("periods" in options or "feed_in" in options):
+        raw = options
+    if not isinstance(raw, Mapping):
+        return None
+    kind = raw.get("kind") or TariffKind.BASE
+    if not isinstance(kind, str) or kind not in _KINDS:
+        return None
+    tariff = new_tariff_options(kind, str(raw.get("currency") or "EUR"))
+    for key in ("periods", "off_peak", "feed_in"):
+        items = raw.get(key)
+        if isinstance(items, list):
+            tariff[key] = [dict(item) for item in items if isinstance(item, Mapping)]
+    for key in ("tempo_entity", "price_entity"):
+        tariff[key] = raw.get(key) or None
+    return tariff
+
+
+def tariff_from_options(options: Mapping[str, Any]) -> Tariff | None:
+    """The engine's tariff from `entry.options` (or the tariff mapping itself).
+
+    None when no tariff is configured or it has neither a consumption period nor a feed-in
+    price. Malformed periods and ranges are skipped; missing prices are 0.
+    """
+    stored = stored_tariff(options)
+    if stored is None:
+        return None
+    kind = TariffKind(stored["kind"])
+    off_peak = off_peak_from_options(stored["off_peak"])
+    periods = sorted(
+        (
+            period
+            for item in stored["periods"]
+            if (period := period_from_options(item, kind, off_peak)) is not None
+        ),
+        key=lambda period: period.start,
+    )
+    feed_in = sorted(
+        (feed for item in stored["feed_in"] if (feed := feed_in_from_options(item)) is not None),
+        key=lambda feed: feed.start,
+    )
+    if not periods and not feed_in:
+        return None
+    return Tariff(tuple(periods), tuple(feed_in), stored["currency"])
+
+
+def tariff_to_options(
+    tariff: Tariff, *, tempo_entity: str | None = None, price_entity: str | None = None
+) -> dict[str, Any]:
+    """The stored form of an engine tariff whose periods share one kind and off-peak ranges.
+
+    Raises ValueError("mixed_periods") otherwise: the options keep them per tariff.
+    """
+    kinds = {period.kind for period in tariff.periods}
+    ranges = {period.off_peak for period in tariff.periods}
+    if len(kinds) > 1 or len(ranges) > 1:
+        raise ValueError("mixed_periods")
+    stored = new_tariff_options(kinds.pop() if kinds else TariffKind.BASE, tariff.currency)
+    stored["off_peak"] = off_peak_to_options(ranges.pop() if ranges else ())
+    stored["periods"] = [
+        period_to_options(period) for period in sorted(tariff.periods, key=lambda p: p.start)
+    ]
+    stored["feed_in"] = [
+        feed_in_to_options(period) for period in sorted(tariff.feed_in, key=lambda p: p.start)
+    ]
+    stored["tempo_entity"], stored["price_entity"] = tempo_entity, price_entity
+    return stored
+
+
+def period_options(
+    start: date,
+    *,
+    base_price: float = 0.0,
+    hp_price: float = 0.0,
+    hc_price: float = 0.0,
+    tempo_prices: Mapping[str, float] | None = None,
+    subscription: float = 0.0,
+    subscription_per: Literal["month", "year"] = "month",
+) -> dict[str, Any]:
+    """One stored price set applying from local midnight of `start` on."""
+    return {
+        "start": start.isoformat(),
+        "base_price": float(base_price),
+        "hp_price": float(hp_price),
+        "hc_price": float(hc_price),
+        "tempo_prices": {key: float(value) for key, value in (tempo_prices or {}).items()},
+        "subscription": float(subscription),
+        "subscription_per": subscription_per,
+    }
+
+
+def period_to_options(period: TariffPeriod) -> dict[str, Any]:
+    """The stored form of an engine period (its kind and ranges are the tariff's)."""
+    return period_options(
+        period.start,
+        base_price=period.base_price,
+        hp_price=period.hp_price,
+        hc_price=period.hc_price,
+        tempo_prices=period.tempo_prices,
+        subscription=period.subscription,
+        subscription_per=period.subscription_per,
+    )
+
+
+def period_from_options(
+    item: Mapping[str, Any], kind: TariffKind, off_peak: Sequence[OffPeakRange] = ()
+) -> TariffPeriod | None:
+    """The engine period of a stored one; None when its start or a price is unreadable."""
+    start = parse_date(item.get("start"))
+    if start is None:
+        return None
+    try:
+        prices = {key: float(item.get(key) or 0.0) for key in (*PRICE_KEYS, "subscription")}
+        raw_tempo = item.get("tempo_prices") or {}
+        tempo = {key: float(raw_tempo[key]) for key in TEMPO_PRICE_KEYS if key in raw_tempo}
+    except TypeError, ValueError:
+        return None
+    return TariffPeriod(
+        start=start,
+        kind=kind,
+        base_price=prices["base_price"],
+        hp_price=prices["hp_price"],
+        hc_price=prices["hc_price"],
+        tempo_prices=tempo,
+        off_peak=tuple(off_peak),
+        subscription=prices["subscription"],
+        subscription_per="year" if item.get("subscription_per") == "year" else "month",
+    )
+
+
+def feed_in_options(start: date, price: float) -> dict[str, Any]:
+    """One stored feed-in price applying from local midnight of `start` on."""
+    return {"start": start.isoformat(), "price": float(price)}
+
+
+def feed_in_to_options(period: FeedInPeriod) -> dict[str, Any]:
+    """The stored form of an engine feed-in period."""
+    return feed_in_options(period.start, period.price)
+
+
+def feed_in_from_options(item: Mapping[str, Any]) -> FeedInPeriod | None:
+    """The engine feed-in period of a stored one; None when unreadable."""
+    start = parse_date(item.get("start"))
+    try:
+        price = float(item.get("price") or 0.0)
+    except TypeError, ValueError:
+        return None
+    return None if start is None else FeedInPeriod(start, price)
+
+
+def off_peak_to_options(ranges: Iterable[OffPeakRange]) -> list[dict[str, Any]]:
+    """Stored ranges: "HH:MM" wall times (midnight as "00:00") and sorted weekdays."""
+    return [
+        {
+            "start": r.start.strftime("%H:%M"),
+            "end": r.end.strftime("%H:%M"),
+            "weekdays": sorted(r.weekdays),
+        }
+        for r in ranges
+    ]
+
+
+def off_peak_from_options(items: Iterable[Mapping[str, Any]]) -> tuple[OffPeakRange, ...]:
+    """Engine ranges of the stored ones ("24:00" read as midnight); unreadable ones skipped."""
+    ranges: list[OffPeakRange] = []
+    for item in items:
+        start = _stored_time(item.get("start"), end=False)
+        end = _stored_time(item.get("end"), end=True)
+        weekdays = item.get("weekdays")
+        days = ALL_DAYS if weekdays is None else _weekdays(weekdays)
+        if start is not None and end is not None and days is not None:
+            ranges.append(OffPeakRange(start, end, days))
+    return tuple(ranges)
+
+
+def _stored_time(value: Any, *, end: bool) -> time | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return _clock(value, end=end)
+    except ValueError:
+        return None
+
+
+def _weekdays(value: Any) -> frozenset[int] | None:
+    if not isinstance(value, list) or not all(isinstance(day, int) for day in value):
+        return None
+    return frozenset(day for day in value if 0 <= day < 7)
+
+
+def parse_date(value: Any) -> date | None:
+    """A date from ISO text (or a date); None when unreadable."""
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str):
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+# ---- dated changes ------------------------------------------------------------------------
+
+
+def _replace_from(items: Iterable[Mapping[str, Any]], new: Mapping[str, Any]) -> list[Any]:
+    start = parse_date(new.get("start"))
+    if start is None:
+        raise ValueError("invalid_date")
+    kept: list[tuple[date, dict[str, Any]]] = [
+        (day, dict(item))
+        for item in items
+        if (day := parse_date(item.get("start"))) is not None and day < start
+    ]
+    kept.append((start, dict(new)))
+    return [item for _, item in sorted(kept, key=lambda pair: pair[0])]
+
+
+def with_period(options_tariff: Mapping[str, Any], period: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy where `period` replaces every stored period starting on or after its start.
+
+    Earlier periods are kept, so a price change from 1 February applies only from then on,
+    and a start before the first period corrects every price. Raises ValueError("invalid_date").
+    """
+    return {
+        **options_tariff,
+        "periods": _replace_from(options_tariff.get("periods") or [], period),
+    }
+
+
+def with_feed_in(options_tariff: Mapping[str, Any], feed_in: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy where `feed_in` replaces every feed-in price starting on or after its start."""
+    return {
+        **options_tariff,
+        "feed_in": _replace_from(options_tariff.get("feed_in") or [], feed_in),
+    }
+
+
+def apply_prices(
+    current: Mapping[str, Any] | None,
+    *,
+    kind: TariffKind,
+    currency: str,
+    period: Mapping[str, Any],
+    off_peak: Sequence[OffPeakRange] = (),
+    tempo_entity: str | None = None,
+    price_entity: str | None = None,
+) -> dict[str, Any]:
+    """The stored tariff after entering a price set of `kind` in the options flow.
+
+    The same kind keeps the periods before `period`'s start; another kind starts afresh
+    (earlier prices of another kind cannot be read with the new one). Feed-in is always kept.
+    Off-peak ranges and entities are the tariff's, so they apply to every period.
+    """
+    if current is not None and current.get("kind") == kind:
+        base = dict(current)
+    else:
+        base = new_tariff_options(kind, currency)
+        if current is not None:
+            base["feed_in"] = list(current.get("feed_in") or [])
+    base.update(
+        currency=currency,
+        off_peak=off_peak_to_options(off_peak),
+        tempo_entity=tempo_entity,
+        price_entity=price_entity,
+    )
+    return with_period(base, period)
+
+
+# ---- off-peak text ------------------------------------------------------------------------
+
+
+def _clock(text: str, *, end: bool) -> time:
+    hours, minutes = (int(part) for part in re.split(r"[:h]", text.strip().lower()))
+    if end and (hours, minutes) == (24, 0):
+        return MIDNIGHT
+    if not (0 <= hours < 24 and 0 <= minutes < 60):
+        raise ValueError("invalid_range")
+    return time(hours, minutes)
+
+
+def _parse_days(text: str) -> frozenset[int]:
+    """Weekdays of "sat,sun", "mon-fri", "fri-mon" (wraps) or "" (every day)."""
+    tokens = _DAY_DASH_RE.sub("-", text.strip().lower()).replace(",", " ").split()
+    if not tokens:
+        return ALL_DAYS
+    days: set[int] = set()
+    for token in tokens:
+        names = [name.rstrip(".") for name in token.split("-")]
+        if len(names) > 2 or any(name not in _DAYS for name in names):
+            raise ValueError("invalid_range")
+        first, last = _DAYS[names[0]], _DAYS[names[-1]]
+        days.update((first + step) % 7 for step in range((last - first) % 7 + 1))
+    return frozenset(days)
+
+
+def _parse_range(days: frozenset[int], start_text: str, end_text: str) -> list[OffPeakRange]:
+    start = _clock(start_text, end=False)
+    end = _clock(end_text, end=True)
+    if start == MIDNIGHT and end == MIDNIGHT and end_text.strip().startswith("24"):
+        # A whole day: the engine reads start == end as empty, so use two halves.
+        return [OffPeakRange(MIDNIGHT, NOON, days), OffPeakRange(NOON, MIDNIGHT, days)]
+    return [OffPeakRange(start, end, days)]
+
+
+def parse_off_peak(text: str) -> list[OffPeakRange]:
+    """Off-peak ranges from the options-flow text.
+
+    One range per line or separated by commas or semicolons: `HH:MM-HH:MM` (minute precision,
+    24:00 as end is midnight, an end before the start runs past midnight), optionally after
+    weekdays, e.g. `sat,sun 00:00-24:00` or `mon-fri 12:04-14:04` (English, French or German
+    day names). Empty text gives no range. Raises ValueError with the form error key
+    "invalid_range" (unreadable), "empty_range" or "overlapping_ranges".
+    """
+    ranges: list[OffPeakRange] = []
+    for chunk in re.split(r"[;\n]", text):
+        pending: list[str] = []  # days before a comma, e.g. "sat" in "sat,sun 00:00-24:00"
+        for piece in (part.strip() for part in chunk.split(",")):
+            if not piece:
+                continue
+            match = _RANGE_RE.match(piece)
+            if match is None:
+                _parse_days(piece)  # only days: they go with the next range
+                pending.append(piece)
+                continue
+            days = _parse_days(" ".join([*pending, match["days"]]))
+            pending = []
+            ranges += _parse_range(days, match["start"], match["end"])
+        if pending:
+            raise ValueError("invalid_range")
+    if error := validate_off_peak(ranges):
+        raise ValueError(error)
+    return ranges
+
+
+def _format_days(days: frozenset[int]) -> str:
+    if days == ALL_DAYS:
+        return ""
+    runs: list[list[int]] = []
+    for day in sorted(days):
+        if runs and runs[-1][-1] == day - 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    parts: list[str] = []
+    for run in runs:
+        names = [_ENGLISH_DAYS[day] for day in run]
+        parts.append(f"{names[0]}-{names[-1]}" if len(run) > 2 else ",".join(names))
+    return ",".join(parts) + " "
+
+
+def _format_clock(value: time, *, end: bool) -> str:
+    return "24:00" if end and value == MIDNIGHT else value.strftime("%H:%M")
+
+
+def format_off_peak(ranges: Sequence[OffPeakRange]) -> str:
+    """The text `parse_off_peak` reads back as the same ranges, one per line."""
+    lines: list[str] = []
+    index = 0
+    while index < len(ranges):
+        r = ranges[index]
+        following = ranges[index + 1] if index + 1 < len(ranges) else None
+        if following == OffPeakRange(NOON, MIDNIGHT, r.weekdays) and r == OffPeakRange(
+            MIDNIGHT, NOON, r.weekdays
+        ):
+            lines.append(f"{_format_days(r.weekdays)}00:00-24:00")
+            index += 2
+            continue
+        start, end = _format_clock(r.start, end=False), _format_clock(r.end, end=True)
+        lines.append(f"{_format_days(r.weekdays)}{start}-{end}")
+        index += 1
+    return "\n".join(lines)

@@ -1,0 +1,86 @@
+"""Move Home Assistant's clock from one scheduled run to the next."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+
+from custom_components.linky_climkit.climkit.coordinator import ClimkitCoordinator
+from custom_components.linky_climkit.linky.coordinator import LinkyCoordinator
+from tests.conftest import climkit_entry, linky_entry
+from tests.simulators.climkit import ClimkitSimulator
+from tests.simulators.conso_api import CallRecord, ConsoApiSimulator
+
+
+async def advance(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    coordinators: Sequence[LinkyCoordinator | ClimkitCoordinator],
+    until: datetime,
+) -> None:
+    """Fire every scheduled run up to `until`, in order, then stop the clock there."""
+    while True:
+        due = [c.next_run for c in coordinators if c.next_run is not None and c.next_run <= until]
+        if not due:
+            break
+        moment = min(due)
+        freezer.move_to(moment)
+        async_fire_time_changed(hass, moment)
+        await hass.async_block_till_done(wait_background_tasks=True)
+    freezer.move_to(until)
+    async_fire_time_changed(hass, until)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def setup_linky(
+    hass: HomeAssistant, sim: ConsoApiSimulator, prm: str
+) -> tuple[MockConfigEntry, LinkyCoordinator]:
+    """Add and set up a Linky entry; return it and its coordinator."""
+    entry = linky_entry(sim, prm)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return entry, entry.runtime_data
+
+
+async def setup_climkit_site(
+    hass: HomeAssistant,
+    sim: ClimkitSimulator,
+    freezer: FrozenDateTimeFactory,
+    options: dict[str, Any] | None = None,
+) -> tuple[MockConfigEntry, ClimkitCoordinator]:
+    """The demo site's cloud entry (Zurich time), set up with its whole history imported."""
+    await hass.config.async_set_time_zone("Europe/Zurich")
+    entry = climkit_entry(sim)
+    if options:
+        entry = MockConfigEntry(
+            domain=entry.domain,
+            title=entry.title,
+            unique_id=entry.unique_id,
+            data=dict(entry.data),
+            options=options,
+        )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    coordinator: ClimkitCoordinator = entry.runtime_data
+    for _ in range(5):
+        if coordinator.state.history_done:
+            break
+        assert coordinator.next_run is not None
+        await advance(hass, freezer, [coordinator], coordinator.next_run)
+    return entry, coordinator
+
+
+def max_calls_in_window(calls: list[CallRecord], window: timedelta = timedelta(hours=12)) -> int:
+    """The largest number of calls in any rolling window."""
+    stamps = sorted(c.at for c in calls)
+    return max(
+        (sum(1 for s in stamps[i:] if s - start < window) for i, start in enumerate(stamps)),
+        default=0,
+    )
