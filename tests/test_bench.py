@@ -16,10 +16,11 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 
+from custom_components.linky_climkit.model import DayEnergy
 from custom_components.linky_climkit.providers import climkit
 from custom_components.linky_climkit.statistics import aggregation
-from custom_components.linky_climkit.statistics.aggregation import DayEnergy
-from custom_components.linky_climkit.statistics.importer import Importer, energy_spec
+from custom_components.linky_climkit.statistics.ids import energy_spec
+from custom_components.linky_climkit.statistics.importer import Importer
 from tests.bench.floor import recorder_floor
 from tests.bench.harness import HybridClock, real_datetime_in_package
 from tests.bench.probes import MB, PHASE, Phase, RowCounter, tag_phase

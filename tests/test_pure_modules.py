@@ -12,7 +12,7 @@ import pytest
 
 from custom_components.linky_climkit.linky.budget import HARD_CAP, WINDOW, CallBudget, Priority
 from custom_components.linky_climkit.linky.state import FetchTask, LinkyState, TypeOutcome
-from custom_components.linky_climkit.model import DayValue, Interval
+from custom_components.linky_climkit.model import DayEnergy, DayValue, Interval
 from custom_components.linky_climkit.providers.errors import AuthError
 from custom_components.linky_climkit.providers.token import TokenInfo, decode_token, is_valid_prm
 from custom_components.linky_climkit.schedule import (
@@ -22,10 +22,8 @@ from custom_components.linky_climkit.schedule import (
     next_sync,
 )
 from custom_components.linky_climkit.statistics.aggregation import (
-    DayEnergy,
     build_days,
     day_bounds,
-    day_rows,
     day_start,
     hour_starts,
     local_day,
@@ -358,27 +356,13 @@ def test_shape_to_total_zero_shape() -> None:
     assert shape_to_total([], 1.0) is None
 
 
-def test_day_rows() -> None:
-    day = date(2026, 3, 29)
-    midnight = datetime(2026, 3, 28, 23, tzinfo=UTC)
-    hours = tuple((midnight + n * HOUR, 1.0) for n in range(23))
-
-    scaled = day_rows(DayEnergy(day, total=46.0, hours=hours), PARIS)
-    assert [h for h, _ in scaled] == [h for h, _ in hours]
-    assert all(v == pytest.approx(2.0) for _, v in scaled)
-
-    assert day_rows(DayEnergy(day, hours=hours), PARIS) == list(hours)
-    assert day_rows(DayEnergy(day, total=9.5), PARIS) == [(midnight, 9.5)]
-    zero = tuple((h, 0.0) for h, _ in hours)
-    assert day_rows(DayEnergy(day, total=4.0, hours=zero), PARIS) == [(midnight, 4.0)]
-    assert day_rows(DayEnergy(day, total=0.0, hours=zero), PARIS) == list(zero)
-
-
-def test_build_days_then_day_rows_keep_the_billing_total() -> None:
+def test_build_days_then_the_shape_keeps_the_billing_total() -> None:
     day = date(2026, 10, 25)
     intervals = intervals_for(day, value=lambda i: 0.1 * (1 + i % 5))
     energy = build_days([DayValue(day, 20.0)], intervals, PARIS)[day]
-    rows = day_rows(energy, PARIS)
+    assert energy.hours is not None
+    rows = shape_to_total(energy.hours, energy.total)
+    assert rows is not None
     assert len(rows) == 25
     assert sum(v for _, v in rows) == pytest.approx(20.0)
 

@@ -11,7 +11,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 
 from custom_components.linky_climkit.const import DOMAIN
-from custom_components.linky_climkit.statistics.importer import statistic_id
+from custom_components.linky_climkit.statistics.ids import statistic_id
 from custom_components.linky_climkit.tariffs.stored import CONF_TARIFF
 from tests.conftest import CH_NOW, NOW, PRM, gateway_entry
 from tests.helpers.statistics_reader import assert_continuous, day_total, hourly_rows

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Final
 
 DOMAIN: Final = "linky_climkit"
-NAME: Final = "Linky & Climkit"
 REPOSITORY_URL: Final = "https://github.com/linky-climkit/linky_climkit"
 VERSION: Final[str] = json.loads((Path(__file__).parent / "manifest.json").read_text())["version"]
 USER_AGENT: Final = f"linky_climkit/{VERSION} (+{REPOSITORY_URL})"
@@ -23,7 +22,6 @@ PROVIDER_CLIMKIT: Final = "climkit"
 
 EVENT_DATA_IMPORTED: Final = f"{DOMAIN}_data_imported"
 
-LINKY_TZ: Final = "Europe/Paris"
 LINKY_CURRENCY: Final = "EUR"
 
 CONF_SITE_ID: Final = "site_id"

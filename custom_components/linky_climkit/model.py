@@ -1,8 +1,9 @@
-"""The neutral data model every provider adapter produces and the importer consumes."""
+"""The neutral model: what every provider adapter produces (Series of intervals, day totals
+and peaks) and what the importer consumes (DayEnergy, Peak)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from typing import NamedTuple
@@ -58,7 +59,8 @@ class Series:
     """One channel of one meter, in the meter's unit (kWh, m³ or kVA).
 
     `intervals` are sub-daily amounts, `daily` billing-grade day totals, `peaks` daily maxima.
-    `missing` counts points the provider announced but left empty (null values).
+    `missing` counts points the provider announced but left empty (null values), `clamped`
+    the negative values it sent where only positive ones make sense.
     """
 
     channel: Channel
@@ -66,6 +68,21 @@ class Series:
     intervals: tuple[Interval, ...] = ()
     daily: tuple[DayValue, ...] = ()
     peaks: tuple[Peak, ...] = ()
-    corrected: bool = False
     missing: int = 0
-    notes: tuple[str, ...] = field(default=())
+    clamped: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class DayEnergy:
+    """What is known of one local day: a billing total and/or a complete hourly shape."""
+
+    day: date
+    total: float | None = None
+    hours: tuple[tuple[datetime, float], ...] | None = None
+
+    @property
+    def measured(self) -> float:
+        """The day's amount: its billing total, else its integrated shape."""
+        if self.total is not None:
+            return self.total
+        return sum(v for _, v in self.hours or ())

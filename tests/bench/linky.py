@@ -29,7 +29,7 @@ from custom_components.linky_climkit.linky.coordinator import (
     LinkyCoordinator,
 )
 from custom_components.linky_climkit.statistics.aggregation import hour_starts
-from custom_components.linky_climkit.statistics.importer import statistic_id
+from custom_components.linky_climkit.statistics.ids import statistic_id
 from tests.conftest import token_for
 from tests.helpers.statistics_reader import hourly_rows
 from tests.simulators.conso_api import PARIS, ConsoApiSimulator, MeterProfile

@@ -40,7 +40,8 @@ from custom_components.linky_climkit.linky.coordinator import LinkyCoordinator
 from custom_components.linky_climkit.model import Channel
 from custom_components.linky_climkit.providers.climkit import Pacer
 from custom_components.linky_climkit.statistics.aggregation import hour_starts
-from custom_components.linky_climkit.statistics.importer import Importer, StatisticSpec, energy_spec
+from custom_components.linky_climkit.statistics.ids import StatisticSpec, energy_spec
+from custom_components.linky_climkit.statistics.importer import Importer
 from custom_components.linky_climkit.tariffs.costs import CostBook
 from custom_components.linky_climkit.tariffs.stored import (
     new_tariff_options,

@@ -14,7 +14,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 )
 
 from custom_components.linky_climkit.const import DOMAIN
-from custom_components.linky_climkit.statistics.importer import statistic_id
+from custom_components.linky_climkit.statistics.ids import statistic_id
 from custom_components.linky_climkit.tariffs.stored import (
     feed_in_options,
     new_tariff_options,

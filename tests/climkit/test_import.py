@@ -17,7 +17,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 
 from custom_components.linky_climkit.climkit.coordinator import ClimkitCoordinator
 from custom_components.linky_climkit.const import DOMAIN
-from custom_components.linky_climkit.statistics.importer import statistic_id
+from custom_components.linky_climkit.statistics.ids import statistic_id
 from tests.conftest import CH_NOW, ZURICH, climkit_entry
 from tests.helpers.statistics_reader import assert_continuous, hourly_rows, rows_of_day
 from tests.simulators.climkit import (

@@ -12,7 +12,7 @@ from homeassistant.helpers import entity_registry as er
 
 from custom_components.linky_climkit.const import DOMAIN
 from custom_components.linky_climkit.linky.budget import Priority
-from custom_components.linky_climkit.statistics.importer import statistic_id
+from custom_components.linky_climkit.statistics.ids import statistic_id
 from tests.conftest import NOW, PRM, PROD_PRM, linky_entry
 from tests.helpers.statistics_reader import assert_continuous, day_total, hourly_rows, rows_of_day
 from tests.helpers.time_travel import advance, setup_linky

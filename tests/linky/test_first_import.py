@@ -9,7 +9,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 
-from custom_components.linky_climkit.statistics.importer import statistic_id
+from custom_components.linky_climkit.statistics.ids import statistic_id
 from tests.conftest import NOW, PRM, PROD_PRM, linky_entry
 from tests.helpers.statistics_reader import assert_continuous, day_total, hourly_rows, rows_of_day
 from tests.simulators.conso_api import ConsoApiSimulator

@@ -8,7 +8,7 @@ import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 
-from custom_components.linky_climkit.statistics.importer import statistic_id
+from custom_components.linky_climkit.statistics.ids import statistic_id
 from tests.conftest import NOW, PRM
 from tests.helpers.statistics_reader import assert_continuous, day_total, hourly_rows, rows_of_day
 from tests.helpers.time_travel import advance, setup_linky

@@ -9,7 +9,7 @@ import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 
-from custom_components.linky_climkit.statistics.importer import statistic_id
+from custom_components.linky_climkit.statistics.ids import statistic_id
 from tests.conftest import NOW, linky_entry, token_for
 from tests.helpers.statistics_reader import assert_continuous, hourly_rows
 from tests.helpers.time_travel import advance

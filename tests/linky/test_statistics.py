@@ -12,7 +12,7 @@ from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.core import Event, HomeAssistant, callback
 
 from custom_components.linky_climkit.const import EVENT_DATA_IMPORTED
-from custom_components.linky_climkit.statistics.importer import statistic_id
+from custom_components.linky_climkit.statistics.ids import statistic_id
 from tests.conftest import FULL_HISTORY, NOW, PRM, PROD_PRM
 from tests.helpers.statistics_reader import assert_continuous, day_total, hourly_rows, rows_of_day
 from tests.helpers.time_travel import advance, setup_linky

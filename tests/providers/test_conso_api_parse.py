@@ -88,9 +88,8 @@ def test_daily_consumption_example() -> None:
     ]
     assert series.intervals == ()
     assert series.peaks == ()
-    assert series.corrected is False
     assert series.missing == 0
-    assert series.notes == ()
+    assert series.clamped == 0
 
 
 def test_daily_production_example() -> None:
@@ -131,7 +130,6 @@ def test_load_curve_example(name: str, channel: Channel, daily_name: str) -> Non
     assert first_day.day == date(2026, 4, 1)
     assert sum(i.value for i in series.intervals) == pytest.approx(first_day.value)
     assert series.missing == 0
-    assert series.corrected is False
 
 
 def test_max_power_example() -> None:
@@ -164,7 +162,7 @@ def test_max_power_day_only_stamp_is_local_midnight() -> None:
     assert series.peaks[0].value == pytest.approx(4.0)
 
 
-# --- values: missing, negative, units, corrected ------------------------------------------
+# --- values: missing, negative, units ------------------------------------------
 
 
 def test_daily_missing_values_are_counted_not_zeroed() -> None:
@@ -223,7 +221,7 @@ def test_negative_values_are_clamped_and_noted() -> None:
         daily([{"v": "-12", "d": "2026-04-01"}, {"v": "-1", "d": "2026-04-02"}]), CONS
     )
     assert [d.value for d in series.daily] == [0.0, 0.0]
-    assert series.notes == ("clamped:2",)
+    assert series.clamped == 2
 
     series = parse_load_curve(
         curve(
@@ -235,7 +233,7 @@ def test_negative_values_are_clamped_and_noted() -> None:
         CONS,
     )
     assert [i.value for i in series.intervals] == [0.0, pytest.approx(0.2)]
-    assert series.notes == ("clamped:1",)
+    assert series.clamped == 1
 
     peaks = parse_max_power(pma([{"v": "-3", "d": "2026-01-10 10:00:00"}])).peaks
     assert [p.value for p in peaks] == [0.0]
@@ -267,21 +265,6 @@ def test_numbers_may_be_json_numbers() -> None:
         daily([{"v": 1234, "d": "2026-04-01"}, {"v": 5.5, "d": "2026-04-02"}]), CONS
     )
     assert [d.value for d in series.daily] == [pytest.approx(1.234), pytest.approx(0.0055)]
-
-
-@pytest.mark.parametrize(
-    ("name", "parser"),
-    [
-        ("consommation_quotidienne", lambda p: parse_daily(p, CONS)),
-        ("courbe_de_charge_consommation", lambda p: parse_load_curve(p, CONS)),
-        ("puissance_conso_max_quotidienne", parse_max_power),
-    ],
-)
-def test_best_means_corrected(name: str, parser: Any) -> None:
-    payload = load(name)
-    assert parser(payload).corrected is False
-    payload["etapeMetier"] = "BEST"
-    assert parser(payload).corrected is True
 
 
 def test_empty_grandeur_list_is_an_empty_series() -> None:

@@ -23,7 +23,8 @@ from sqlalchemy import text
 
 from custom_components.linky_climkit.const import DOMAIN
 from custom_components.linky_climkit.statistics import importer as importer_module
-from custom_components.linky_climkit.statistics.importer import Importer, statistic_id
+from custom_components.linky_climkit.statistics.ids import statistic_id
+from custom_components.linky_climkit.statistics.importer import Importer
 from custom_components.linky_climkit.tariffs.costs import CostBook, _first_difference
 from custom_components.linky_climkit.tariffs.engine import TEMPO_BUCKETS
 from custom_components.linky_climkit.tariffs.stored import (

@@ -32,12 +32,12 @@ from ..gateway.coordinator import GatewayCoordinator
 from ..model import Channel
 from ..providers.climkit import ClimkitClient, MeterInfo, SiteInfo, SiteSensor
 from ..providers.climkit_parse import exposed_meters
-from ..providers.conso_api_parse import PARIS
 from ..providers.errors import AuthError, NoDataError, ProviderError
 from ..repair_issues import NO_DATA_DAYS, Problem, clear_problem, raise_problem, set_problem
 from ..schedule import next_sync
 from ..statistics.aggregation import day_start
-from ..statistics.importer import Importer, StatisticSpec, energy_spec, statistic_id
+from ..statistics.ids import StatisticSpec, energy_spec, statistic_id
+from ..statistics.importer import Importer
 from ..sync import ScheduledCoordinator, SyncRefused
 from ..tariffs.costs import CostBook
 from .state import ClimkitState
@@ -53,6 +53,7 @@ STORAGE_VERSION = 1
 BATTERY_CHANNELS = (Channel.BATTERY_CHARGE, Channel.BATTERY_DISCHARGE)
 SENSOR_LOOKBACK = timedelta(days=1)
 SENSOR_PERIOD = timedelta(hours=1)
+SWISS = ZoneInfo("Europe/Zurich")  # loaded at import time, in the executor
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +94,7 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
         self.offset: int = int(entry.data[CONF_SYNC_OFFSET])
         self.client = client
         self.state = ClimkitState()
-        self.tz = PARIS  # already loaded; replaced by the site's zone in _async_setup
+        self.tz = SWISS  # until the site's own zone is read in _async_setup
         self.next_daily: datetime | None = None
         self._reload_wanted = False
         self.gateway: GatewayCoordinator | None = None
@@ -110,7 +111,7 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
         await self.costs.async_load()
 
     async def _load_tz(self) -> None:
-        name = self.state.site.timezone if self.state.site else "Europe/Zurich"
+        name = self.state.site.timezone if self.state.site else SWISS.key
         self.tz = await dt_util.async_get_time_zone(name) or ZoneInfo("UTC")
         self.costs.set_time_zone(self.tz, Importer(self.hass, self.tz))
 

@@ -14,10 +14,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ..model import Channel
+from ..model import Channel, DayEnergy
 from ..providers.climkit import MeterInfo
 from ..providers.climkit_parse import ParsedRows, row_values
-from ..statistics.aggregation import DayEnergy, day_start, hour_starts
+from ..statistics.aggregation import day_start, hour_starts
 
 QUARTERS_PER_HOUR = 4
 

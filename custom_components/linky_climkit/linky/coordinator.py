@@ -48,7 +48,8 @@ from ..repair_issues import (
 )
 from ..schedule import PUBLICATION, next_sync
 from ..statistics.aggregation import build_days
-from ..statistics.importer import Importer, ImportResult, StatisticSpec, energy_spec, peak_spec
+from ..statistics.ids import StatisticSpec, energy_spec, peak_spec
+from ..statistics.importer import Importer, ImportResult
 from ..sync import ScheduledCoordinator, SyncRefused
 from ..tariffs.costs import CostBook
 from .budget import Priority
@@ -315,9 +316,7 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
         self._answered += 1
         outcome.last_success, outcome.last_error = now, None
         self.state.missing_points += series.missing
-        for note in series.notes:
-            if note.startswith("clamped:"):
-                self.state.clamped_points += int(note.split(":", 1)[1])
+        self.state.clamped_points += series.clamped
         return series
 
     async def _run_first_import(self, now: datetime) -> None:

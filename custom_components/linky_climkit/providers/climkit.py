@@ -8,8 +8,6 @@ through a shared Pacer); timeouts, 429 and 5xx are retried a bounded number of t
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import json
 import math
 import re
@@ -32,6 +30,7 @@ from .errors import (
     RequestError,
     UpstreamError,
 )
+from .token import claims, epoch_seconds
 
 DEFAULT_BASE_URL = "https://api.climkit.io/api/v1"
 DEFAULT_TIMEOUT = 30.0
@@ -477,7 +476,7 @@ def parse_instant(value: Any) -> datetime | None:
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value)
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return _epoch(value)
+        return epoch(value)
     if isinstance(value, str):
         try:
             parsed = datetime.fromisoformat(value)
@@ -509,21 +508,14 @@ def _expiry(body: dict[str, Any], token: str) -> datetime | None:
     if (stamp := parse_instant(raw)) is not None:
         return stamp
     try:
-        payload = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
-        exp = payload.get("exp") if isinstance(payload, dict) else None
-    except IndexError, ValueError, binascii.Error, UnicodeDecodeError:
+        return epoch_seconds(claims(token).get("exp"))
+    except AuthError:
         return None
-    if isinstance(exp, int | float) and not isinstance(exp, bool):
-        return _epoch(exp, milliseconds=False)
-    return None
 
 
-def _epoch(value: float, *, milliseconds: bool | None = None) -> datetime | None:
+def epoch(value: float) -> datetime | None:
     """An epoch number (seconds, or milliseconds when large) as aware UTC; None if absurd."""
     try:
-        seconds = (
-            value / 1000 if (milliseconds or (milliseconds is None and value > 1e11)) else value
-        )
-        return datetime.fromtimestamp(seconds, UTC)
+        return datetime.fromtimestamp(value / 1000 if value > 1e11 else value, UTC)
     except OverflowError, OSError, ValueError:
         return None

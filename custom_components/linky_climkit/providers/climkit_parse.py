@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..model import Channel, Interval
-from .climkit import MeterInfo
+from .climkit import MeterInfo, epoch
 from .errors import InvalidResponseError
 
 QUARTER = timedelta(minutes=15)
@@ -56,10 +56,9 @@ def channel_of_type(meter_type: str) -> Channel:
 def parse_timestamp(raw: Any, tz: ZoneInfo) -> datetime:
     """`"2022-05-05 17:00:00+02:00"`; naive strings are site-local; numbers are epoch (s or ms)."""
     if isinstance(raw, int | float) and not isinstance(raw, bool):
-        try:
-            parsed = datetime.fromtimestamp(raw / 1000 if raw > 1e11 else raw, UTC)
-        except (OverflowError, OSError, ValueError) as err:
-            raise InvalidResponseError("A row timestamp is out of range") from err
+        if (instant := epoch(raw)) is None:
+            raise InvalidResponseError("A row timestamp is out of range")
+        parsed = instant
     elif isinstance(raw, str):
         try:
             parsed = datetime.fromisoformat(raw)

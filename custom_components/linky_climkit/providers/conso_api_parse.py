@@ -168,9 +168,8 @@ def parse_daily(payload: object, channel: Channel) -> Series:
         channel=channel,
         unit="kWh",
         daily=tuple(DayValue(d, v) for d, v in sorted(days.items())),
-        corrected=_corrected(payload),
         missing=missing,
-        notes=(f"clamped:{clamped}",) if clamped else (),
+        clamped=clamped,
     )
 
 
@@ -203,9 +202,8 @@ def parse_load_curve(payload: object, channel: Channel) -> Series:
         channel=channel,
         unit="kWh",
         intervals=tuple(intervals),
-        corrected=_corrected(payload),
         missing=missing,
-        notes=(f"clamped:{clamped}",) if clamped else (),
+        clamped=clamped,
     )
 
 
@@ -234,10 +232,5 @@ def parse_max_power(payload: object) -> Series:
         channel=Channel.MAX_POWER,
         unit="kVA",
         peaks=tuple(peaks[d] for d in sorted(peaks)),
-        corrected=_corrected(payload),
         missing=missing,
     )
-
-
-def _corrected(payload: object) -> bool:
-    return isinstance(payload, dict) and payload.get("etapeMetier") == "BEST"

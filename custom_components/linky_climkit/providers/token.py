@@ -1,13 +1,14 @@
-"""Read a Conso API token's payload (no signature check: only the service can verify it)."""
+"""Read a JWT's claims without checking its signature (only the service that issued it can):
+a Conso API token's PRMs and expiry, a Climkit token's expiry."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
+
+import jwt
 
 from .errors import AuthError
 
@@ -23,8 +24,15 @@ class TokenInfo:
     issued_at: datetime | None
 
 
-def _b64url_decode(part: str) -> bytes:
-    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+def claims(token: str) -> dict[str, Any]:
+    """The payload of a JWT, unverified; AuthError (never echoing the token) when unreadable."""
+    try:
+        payload = jwt.decode(token.strip(), options={"verify_signature": False})
+    except (jwt.PyJWTError, RecursionError, ValueError) as err:
+        raise AuthError("The token is not a readable JWT") from err
+    if not isinstance(payload, dict):
+        raise AuthError("The token payload is not an object")
+    return payload
 
 
 def decode_token(token: str) -> TokenInfo:
@@ -33,26 +41,19 @@ def decode_token(token: str) -> TokenInfo:
     Raises AuthError (without echoing the token) when it is not a JWT whose `sub` is a
     non-empty list of strings.
     """
-    parts = token.strip().split(".")
-    if len(parts) != 3:
-        raise AuthError("The token is not a JWT")
-    try:
-        payload = json.loads(_b64url_decode(parts[1]))
-    except (binascii.Error, ValueError, UnicodeDecodeError) as err:
-        raise AuthError("The token payload cannot be read") from err
-    if not isinstance(payload, dict):
-        raise AuthError("The token payload is not an object")
+    payload = claims(token)
     sub = payload.get("sub")
     if not isinstance(sub, list) or not sub or not all(isinstance(p, str) for p in sub):
         raise AuthError("The token does not list any PRM")
     return TokenInfo(
         prms=tuple(p.strip() for p in sub),
-        expires_at=_timestamp(payload.get("exp")),
-        issued_at=_timestamp(payload.get("iat")),
+        expires_at=epoch_seconds(payload.get("exp")),
+        issued_at=epoch_seconds(payload.get("iat")),
     )
 
 
-def _timestamp(value: object) -> datetime | None:
+def epoch_seconds(value: object) -> datetime | None:
+    """A JWT time claim (seconds since the epoch) as aware UTC; None when absent or absurd."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     try:

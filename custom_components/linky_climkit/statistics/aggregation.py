@@ -5,29 +5,12 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from ..model import DayValue, Interval
+from ..model import DayEnergy, DayValue, Interval
 
 HOUR = timedelta(hours=1)
-
-
-@dataclass(frozen=True, slots=True)
-class DayEnergy:
-    """What is known of one local day: a billing total and/or a complete hourly shape."""
-
-    day: date
-    total: float | None = None
-    hours: tuple[tuple[datetime, float], ...] | None = None
-
-    @property
-    def measured(self) -> float:
-        """The day's amount: its billing total, else its integrated shape."""
-        if self.total is not None:
-            return self.total
-        return sum(v for _, v in self.hours or ())
 
 
 def day_start(day: date, tz: ZoneInfo) -> datetime:
@@ -137,12 +120,3 @@ def shape_to_total(
         return [(h, 0.0) for h, _ in rows] if total == 0 else None
     factor = total / measured
     return [(h, v * factor) for h, v in rows]
-
-
-def day_rows(energy: DayEnergy, tz: ZoneInfo) -> list[tuple[datetime, float]]:
-    """The rows one day is stored as: its scaled hours, else one row at local midnight."""
-    if energy.hours is not None:
-        scaled = shape_to_total(energy.hours, energy.total)
-        if scaled is not None:
-            return scaled
-    return [(day_start(energy.day, tz), energy.measured)]

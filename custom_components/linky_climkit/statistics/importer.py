@@ -1,4 +1,5 @@
-"""Writes Series as external statistics and keeps the statistics invariants (DESIGN.md).
+"""Writes days of energy and daily peaks as external statistics and keeps the statistics
+invariants (DESIGN.md).
 
 Provider-neutral and API-free: it receives days of energy or daily peaks and writes only the
 rows of those days. Sums stay continuous: a changed day shifts every later sum with one
@@ -8,15 +9,13 @@ rows of those days. Sums stay continuous: a changed day shifts every later sum w
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal, NamedTuple
 from zoneinfo import ZoneInfo
 
-from homeassistant.components.recorder.models import StatisticMeanType
-from homeassistant.components.recorder.models.statistics import StatisticData, StatisticMetaData
+from homeassistant.components.recorder.models.statistics import StatisticData
 from homeassistant.components.recorder.statistics import (
     async_add_external_statistics,
     get_last_statistics,
@@ -24,11 +23,10 @@ from homeassistant.components.recorder.statistics import (
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.recorder import get_instance
-from homeassistant.util.unit_conversion import ApparentPowerConverter, EnergyConverter
 
-from ..const import DOMAIN
-from ..model import Peak
-from .aggregation import DayEnergy, day_bounds, day_start, shape_to_total
+from ..model import DayEnergy, Peak
+from .aggregation import day_bounds, day_start, shape_to_total
+from .ids import StatisticSpec
 
 EPSILON = 1e-6
 ANCHOR_LOOKBACK = timedelta(days=7)
@@ -36,55 +34,8 @@ INLINE_DAYS = 62  # longer blocks are planned in a worker thread
 REPLACE_SHARE = 0.98  # a rewrite of (nearly) every stored row replaces the statistic
 WRITE_CHUNK = 4000  # rows per recorder call: its validation runs on the event loop
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_SLUG = re.compile(r"[^a-z0-9]+")
 
 type StatType = Literal["change", "last_reset", "max", "mean", "min", "state", "sum"]
-
-
-def statistic_id(meter: str, channel: str) -> str:
-    """`linky_climkit:<meter>_<channel>`, derived from the provider's ids only."""
-    slug = _SLUG.sub("_", f"{meter}_{channel}".lower()).strip("_")
-    return f"{DOMAIN}:{slug}"
-
-
-@dataclass(frozen=True, slots=True)
-class StatisticSpec:
-    """What the importer needs to know about one statistic."""
-
-    statistic_id: str
-    name: str
-    unit: str
-    unit_class: str | None
-    has_sum: bool = True
-
-    def metadata(self) -> StatisticMetaData:
-        """Recorder metadata for this statistic."""
-        return StatisticMetaData(
-            has_sum=self.has_sum,
-            mean_type=StatisticMeanType.NONE if self.has_sum else StatisticMeanType.ARITHMETIC,
-            name=self.name,
-            source=DOMAIN,
-            statistic_id=self.statistic_id,
-            unit_class=self.unit_class,
-            unit_of_measurement=self.unit,
-        )
-
-
-def money_spec(meter: str, channel: str, name: str, currency: str) -> StatisticSpec:
-    """A cost (or compensation) statistic in a currency."""
-    return StatisticSpec(statistic_id(meter, channel), name, currency, None)
-
-
-def energy_spec(meter: str, channel: str, name: str) -> StatisticSpec:
-    """An energy statistic in kWh."""
-    return StatisticSpec(statistic_id(meter, channel), name, "kWh", EnergyConverter.UNIT_CLASS)
-
-
-def peak_spec(meter: str, channel: str, name: str) -> StatisticSpec:
-    """A daily maximum in kVA."""
-    return StatisticSpec(
-        statistic_id(meter, channel), name, "kVA", ApparentPowerConverter.UNIT_CLASS, False
-    )
 
 
 @dataclass(slots=True)

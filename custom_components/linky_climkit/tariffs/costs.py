@@ -24,9 +24,10 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from ..const import DOMAIN
-from ..model import Channel, Interval
-from ..statistics.aggregation import DayEnergy, day_start, local_day
-from ..statistics.importer import EPOCH, Importer, StatisticSpec, StoredRow, energy_spec, money_spec
+from ..model import Channel, DayEnergy, Interval
+from ..statistics.aggregation import day_start, local_day
+from ..statistics.ids import StatisticSpec, energy_spec, money_spec
+from ..statistics.importer import EPOCH, Importer, StoredRow
 from .archive import PackedDay, pack_days, parts_by_hour
 from .engine import (
     HourCost,
@@ -158,10 +159,6 @@ class CostBook:
         if self._dirty:
             self._dirty = False
             await self._store.async_save(self._data())
-
-    async def async_remove(self) -> None:
-        """Forget everything (the entry is removed)."""
-        await self._store.async_remove()
 
     # ---- tariff -------------------------------------------------------------------------
 
