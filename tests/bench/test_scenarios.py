@@ -40,7 +40,7 @@ from custom_components.linky_climkit.linky.coordinator import LinkyCoordinator
 from custom_components.linky_climkit.model import Channel
 from custom_components.linky_climkit.providers.climkit import Pacer
 from custom_components.linky_climkit.statistics.aggregation import hour_starts
-from custom_components.linky_climkit.statistics.ids import StatisticSpec, energy_spec
+from custom_components.linky_climkit.statistics.ids import energy_spec
 from custom_components.linky_climkit.statistics.importer import Importer
 from custom_components.linky_climkit.tariffs.costs import CostBook
 from custom_components.linky_climkit.tariffs.stored import (
@@ -949,17 +949,10 @@ def hp_hc_tariff(hp: float, hc: float) -> dict[str, Any]:
     }
 
 
-async def reprice(book: CostBook, spec: StatisticSpec, today: date) -> None:
+async def reprice(book: CostBook, today: date) -> None:
     """What a reload after the options flow does (`CostBook.recompute`, consumption only)."""
     change = book.change()
-    await book.price(
-        spec,
-        Channel.CONSUMPTION,
-        change.consumption_from,
-        today,
-        split=change.split,
-        buckets=change.buckets,
-    )
+    await book.price(change.consumption_from, today, split=change.split, buckets=change.buckets)
 
 
 async def test_tariff_recompute(bench_hass: HomeAssistant, counter: RowCounter) -> None:
@@ -981,8 +974,17 @@ async def test_tariff_recompute(bench_hass: HomeAssistant, counter: RowCounter) 
     await async_wait_recording_done(hass)
     entry = MockConfigEntry(domain=DOMAIN, options=hp_hc_tariff(0.27, 0.2068))
     entry.add_to_hass(hass)
-    book = CostBook(hass, entry, PRM, "bench", PARIS, Importer(hass, PARIS))
-    await book.price(spec, Channel.CONSUMPTION, None, today)  # the tariff is set: not timed
+    book = CostBook(
+        hass,
+        entry,
+        PRM,
+        "bench",
+        PARIS,
+        Importer(hass, PARIS),
+        charges=Channel.CONSUMPTION,
+        compensates=Channel.PRODUCTION,
+    )
+    await book.price(None, today)  # the tariff is set: not timed
     book.mark_priced()
     await async_wait_recording_done(hass)
     hass.config_entries.async_update_entry(entry, options=hp_hc_tariff(0.29, 0.2068))
@@ -990,7 +992,7 @@ async def test_tariff_recompute(bench_hass: HomeAssistant, counter: RowCounter) 
     mark = counter.mark()
     imports = len(counter.imports)
     async with Phase(name="tariff recompute") as m:
-        await reprice(book, spec, today)
+        await reprice(book, today)
         book.mark_priced()
         await async_wait_recording_done(hass)
     writes = counter.writes_since(mark)
@@ -1031,7 +1033,7 @@ async def test_tariff_recompute(bench_hass: HomeAssistant, counter: RowCounter) 
     )
     async with Phase(memory=True) as traced:
         hass.config_entries.async_update_entry(entry, options=hp_hc_tariff(0.30, 0.2068))
-        await reprice(book, spec, today)
+        await reprice(book, today)
         await async_wait_recording_done(hass)
     assert traced.memory_peak is not None
     loop_and_memory(RESULTS, S_TARIFF, m)

@@ -1,4 +1,5 @@
-"""parse_site_rows and friends on the real 2022 capture, simulator rows and hand-made rows.
+"""Reading rows (`row_values`, as quarter-hour intervals) on the real 2022 capture, simulator
+rows and hand-made rows.
 
 Ground truth: /work/shared/docs/climkit.md §2.5 (row schema, identities, negative production,
 end-of-interval stamps), §6.6-§6.7 (parsing, snapping |v| < 1e-9, clamping negatives).
@@ -7,6 +8,9 @@ end-of-interval stamps), §6.6-§6.7 (parsing, snapping |v| < 1e-9, clamping neg
 import itertools
 import json
 import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,8 +27,8 @@ from custom_components.linky_climkit.providers.climkit_parse import (
     ParsedRows,
     channel_of_type,
     exposed_meters,
-    parse_site_rows,
     parse_timestamp,
+    row_values,
 )
 from custom_components.linky_climkit.providers.errors import InvalidResponseError
 from tests.simulators.climkit import (
@@ -76,6 +80,33 @@ def capture_meters() -> list[MeterInfo]:
     ]
 
 
+@dataclass(slots=True)
+class Parsed(ParsedRows):
+    """The quality counts and every quarter-hour as an interval, per (owner, channel)."""
+
+    intervals: dict[tuple[str, Channel], list[Interval]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+
+
+def parse_site_rows(
+    rows: Sequence[dict[str, Any]],
+    *,
+    site_id: str,
+    meter_type: str,
+    meters: Sequence[MeterInfo],
+    tz: ZoneInfo,
+) -> Parsed:
+    """Rows of one meter type as quarter-hour intervals (the ground the hourly adapter sums)."""
+    parsed = Parsed()
+    for end, values in row_values(
+        rows, site_id=site_id, meter_type=meter_type, meters=meters, tz=tz, parsed=parsed
+    ):
+        for key, value in values.items():
+            parsed.intervals[key].append(Interval(end - QUARTER, end, value))
+    return parsed
+
+
 def parse(
     rows: list[dict[str, Any]],
     meters: list[MeterInfo] | None = None,
@@ -83,7 +114,7 @@ def parse(
     meter_type: str = "electricity",
     site_id: str = CAPTURE_SITE_ID,
     tz: ZoneInfo = ZURICH,
-) -> ParsedRows:
+) -> Parsed:
     return parse_site_rows(
         rows,
         site_id=site_id,
@@ -93,11 +124,11 @@ def parse(
     )
 
 
-def values(parsed: ParsedRows, owner: str, channel: Channel) -> list[float]:
+def values(parsed: Parsed, owner: str, channel: Channel) -> list[float]:
     return [i.value for i in parsed.intervals[(owner, channel)]]
 
 
-def ends(parsed: ParsedRows, owner: str, channel: Channel) -> list[datetime]:
+def ends(parsed: Parsed, owner: str, channel: Channel) -> list[datetime]:
     return [i.end for i in parsed.intervals[(owner, channel)]]
 
 
@@ -682,7 +713,7 @@ def check_rows(rows: list[dict[str, Any]], meter_type: str) -> None:
         )
     except InvalidResponseError:
         return
-    assert isinstance(parsed, ParsedRows)
+    assert isinstance(parsed, Parsed)
     assert parsed.missing >= 0
     assert 0 <= parsed.clamped <= len(rows)
     all_ends: set[datetime] = set()

@@ -22,12 +22,14 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 from sqlalchemy import text
 
 from custom_components.linky_climkit.const import DOMAIN
+from custom_components.linky_climkit.model import Channel
 from custom_components.linky_climkit.statistics import importer as importer_module
 from custom_components.linky_climkit.statistics.ids import statistic_id
 from custom_components.linky_climkit.statistics.importer import Importer
-from custom_components.linky_climkit.tariffs.costs import CostBook, _first_difference
+from custom_components.linky_climkit.tariffs.costs import CostBook
 from custom_components.linky_climkit.tariffs.engine import TEMPO_BUCKETS
 from custom_components.linky_climkit.tariffs.stored import (
+    _first_difference,
     feed_in_options,
     new_tariff_options,
     off_peak_to_options,
@@ -487,7 +489,16 @@ async def test_a_price_change_names_the_buckets_it_reprices(
     """Only the buckets whose price changed are priced again; the total cost always is."""
     entry = MockConfigEntry(domain=DOMAIN, options={"tariff": _tempo(0.1552)})
     entry.add_to_hass(hass)
-    book = CostBook(hass, entry, PRM, "test", PARIS, Importer(hass, PARIS))
+    book = CostBook(
+        hass,
+        entry,
+        PRM,
+        "test",
+        PARIS,
+        Importer(hass, PARIS),
+        charges=Channel.CONSUMPTION,
+        compensates=Channel.PRODUCTION,
+    )
     book.mark_priced()
     hass.config_entries.async_update_entry(entry, options={"tariff": new})
     change = book.change()

@@ -26,10 +26,10 @@ from ..const import (
     CONF_SITE_SENSORS_HOURLY,
     CONF_SYNC_OFFSET,
     DOMAIN,
-    EVENT_DATA_IMPORTED,
 )
 from ..gateway.coordinator import GatewayCoordinator
 from ..model import Channel
+from ..pipeline import Pipeline
 from ..providers.climkit import ClimkitClient, MeterInfo, SiteInfo, SiteSensor
 from ..providers.climkit_parse import exposed_meters
 from ..providers.errors import AuthError, NoDataError, ProviderError
@@ -40,8 +40,8 @@ from ..statistics.ids import StatisticSpec, energy_spec, statistic_id
 from ..statistics.importer import Importer
 from ..sync import ScheduledCoordinator, SyncRefused
 from ..tariffs.costs import CostBook
+from .adapter import PreparedWindow, prepare_window
 from .state import ClimkitState
-from .window import PreparedWindow, prepare_window
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -102,7 +102,22 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
             hass, STORAGE_VERSION, f"{DOMAIN}.climkit.{entry.entry_id}"
         )
         self.costs = CostBook(
-            hass, entry, self.site_id, f"Climkit {entry.title}", self.tz, Importer(hass, self.tz)
+            hass,
+            entry,
+            self.site_id,
+            f"Climkit {entry.title}",
+            self.tz,
+            Importer(hass, self.tz),
+            charges=Channel.GRID_IMPORT,
+            compensates=Channel.GRID_EXPORT,
+        )
+        self.pipeline = Pipeline(
+            hass,
+            provider="climkit",
+            meter=self.site_id,
+            tz=self.tz,
+            spec=self.spec,
+            costs=self.costs,
         )
 
     async def _async_setup(self) -> None:
@@ -113,7 +128,7 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
     async def _load_tz(self) -> None:
         name = self.state.site.timezone if self.state.site else SWISS.key
         self.tz = await dt_util.async_get_time_zone(name) or ZoneInfo("UTC")
-        self.costs.set_time_zone(self.tz, Importer(self.hass, self.tz))
+        self.pipeline.set_time_zone(self.tz)
 
     @property
     def meters(self) -> list[MeterInfo]:
@@ -323,61 +338,25 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
         await self._fetch_days(today - timedelta(days=TRAILING_DAYS), today, "daily_sync")
 
     async def _import(self, window: PreparedWindow, reason: str) -> None:
-        importer = Importer(self.hass, self.tz)
-        changed: set[date] = set()
-        channels: set[str] = set()
-        for (owner, channel), days in window.days.items():
-            if channel in BATTERY_CHANNELS and not self.state.storage:
-                continue
-            result = await importer.import_days(self.spec(owner, channel), days)
-            if result.changed_days:
-                changed.update(result.changed_days)
-                channels.add(channel.value)
-                if owner == self.site_id:
-                    first, last = min(result.changed_days), max(result.changed_days)
-                    await self._price(channel, first, last)
-            newest = max(days)
-            key = latest_key(owner, channel)
-            current = self.state.latest.get(key)
-            if current is None or newest >= current[0]:
-                self.state.latest[key] = (newest, days[newest].measured)
+        batch = window.batch
+        if not self.state.storage:
+            for key in [k for k in batch.days if k[1] in BATTERY_CHANNELS]:
+                del batch.days[key]
+        done = await self.pipeline.run(batch, reason)
+        for (owner, channel), day in done.newest.items():
+            latest = latest_key(owner, channel)
+            current = self.state.latest.get(latest)
+            if current is None or day.day >= current[0]:
+                self.state.latest[latest] = (day.day, day.measured)
             is_site_consumption = owner == self.site_id and channel is Channel.CONSUMPTION
             if is_site_consumption and (
-                self.state.last_day is None or newest > self.state.last_day
+                self.state.last_day is None or day.day > self.state.last_day
             ):
-                self.state.last_day = newest
-        if changed:
-            self.hass.bus.async_fire(
-                EVENT_DATA_IMPORTED,
-                {
-                    "meter": self.site_id,
-                    "provider": "climkit",
-                    "first_day": min(changed).isoformat(),
-                    "last_day": max(changed).isoformat(),
-                    "channels": sorted(channels),
-                    "reason": reason,
-                },
-            )
-
-    async def _price(
-        self,
-        channel: Channel,
-        first: date | None,
-        last: date,
-        *,
-        split: bool = True,
-        buckets: frozenset[str] | None = None,
-    ) -> None:
-        """The site's grid import is what the bill charges, its grid export what it pays."""
-        if channel is Channel.GRID_IMPORT:
-            spec = self.spec(self.site_id, channel)
-            await self.costs.price(spec, channel, first, last, split=split, buckets=buckets)
-        elif channel is Channel.GRID_EXPORT:
-            await self.costs.compensate(self.spec(self.site_id, channel), channel, first, last)
+                self.state.last_day = day.day
 
     async def async_recompute_costs(self) -> None:
         """Price every stored day again with the current tariff (no Climkit call)."""
-        await self.costs.recompute(self._price, Channel.GRID_IMPORT, Channel.GRID_EXPORT)
+        await self.costs.recompute()
         self.async_set_updated_data(self.snapshot())
 
     def spec(self, owner: str, channel: Channel) -> StatisticSpec:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -20,10 +20,11 @@ from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import UpdateFailed
 from homeassistant.util import dt as dt_util
 
-from ..const import CONF_PRM, CONF_SYNC_OFFSET, DOMAIN, EVENT_DATA_IMPORTED
-from ..model import Channel, DayValue, Interval, Peak, Series
+from ..const import CONF_PRM, CONF_SYNC_OFFSET, DOMAIN
+from ..model import Channel, Series
+from ..pipeline import Pipeline
 from ..providers.conso_api import ConsoApiClient, ConsoApiType, history_start, windows
-from ..providers.conso_api_parse import PARIS, parse_daily, parse_load_curve, parse_max_power
+from ..providers.conso_api_parse import PARIS
 from ..providers.errors import (
     AuthError,
     BlockedError,
@@ -47,11 +48,11 @@ from ..repair_issues import (
     token_expiring,
 )
 from ..schedule import PUBLICATION, next_sync
-from ..statistics.aggregation import build_days
 from ..statistics.ids import StatisticSpec, energy_spec, peak_spec
-from ..statistics.importer import Importer, ImportResult
+from ..statistics.importer import Importer
 from ..sync import ScheduledCoordinator, SyncRefused
 from ..tariffs.costs import CostBook
+from .adapter import PRODUCTION_TYPES, Collected, channel_of, parse
 from .budget import Priority
 from .budget_store import BudgetManager, BudgetRefused
 from .state import FetchTask, LinkyState
@@ -76,7 +77,6 @@ CURVE_TYPE = {
     Channel.CONSUMPTION: ConsoApiType.CONSUMPTION_LOAD_CURVE,
     Channel.PRODUCTION: ConsoApiType.PRODUCTION_LOAD_CURVE,
 }
-PRODUCTION_TYPES = (ConsoApiType.DAILY_PRODUCTION, ConsoApiType.PRODUCTION_LOAD_CURVE)
 
 type LinkyConfigEntry = ConfigEntry[LinkyCoordinator]
 
@@ -104,23 +104,6 @@ class LinkyData:
     calls_used: int
     has_production: bool | None
     cost: tuple[date, float, str] | None = None
-
-
-@dataclass(slots=True)
-class _Collected:
-    """Series fetched in one run, grouped by channel, imported together."""
-
-    daily: dict[Channel, list[DayValue]] = field(default_factory=dict)
-    intervals: dict[Channel, list[Interval]] = field(default_factory=dict)
-    peaks: list[Peak] = field(default_factory=list)
-
-    def add(self, series: Series) -> None:
-        self.daily.setdefault(series.channel, []).extend(series.daily)
-        self.intervals.setdefault(series.channel, []).extend(series.intervals)
-        self.peaks.extend(series.peaks)
-
-    def days_of(self, channel: Channel) -> set[date]:
-        return {d.day for d in self.daily.get(channel, [])}
 
 
 def initial_plan(today: date, *, max_power: bool = True) -> list[FetchTask]:
@@ -164,8 +147,16 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
         self.budget = budget
         self.token_expiry = _token_expiry(token)
         self.state = LinkyState()
-        self.importer = Importer(hass, PARIS)
-        self.costs = CostBook(hass, entry, self.prm, f"Linky {self.prm}", PARIS, self.importer)
+        self.costs = CostBook(
+            hass,
+            entry,
+            self.prm,
+            f"Linky {self.prm}",
+            PARIS,
+            Importer(hass, PARIS),
+            charges=Channel.CONSUMPTION,
+            compensates=Channel.PRODUCTION,
+        )
         self._store: Store[dict[str, Any]] = Store(
             hass, STORAGE_VERSION, f"{DOMAIN}.linky.{entry.entry_id}"
         )
@@ -184,6 +175,14 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
                 self.prm, Channel.MAX_POWER, f"Linky {self.prm} max power"
             ),
         }
+        self.pipeline = Pipeline(
+            hass,
+            provider="linky",
+            meter=self.prm,
+            tz=PARIS,
+            spec=lambda _meter, channel: self.specs[channel],
+            costs=self.costs,
+        )
 
     async def _async_setup(self) -> None:
         self.state = LinkyState.from_dict(await self._store.async_load())
@@ -294,7 +293,7 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
         now = dt_util.utcnow()
         try:
             payload = await self.client.fetch(type_, self.prm, start, end)
-            series = _parse(type_, payload)
+            series = parse(type_, payload)
         except (NoDataError, HistoryLimitError) as err:
             self._answered += 1
             outcome.last_success = now
@@ -320,7 +319,7 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
         return series
 
     async def _run_first_import(self, now: datetime) -> None:
-        collected = _Collected()
+        collected = Collected()
         curve_start: dict[Channel, date] = {}
         self.state.attempts = [*self._attempts_today(now), now]
         try:
@@ -332,7 +331,7 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
                     continue
                 if type_.is_load_curve:
                     task = self._anchor_week(task, collected)
-                    channel = _channel(type_)
+                    channel = channel_of(type_)
                     curve_start[channel] = min(curve_start.get(channel, task.start), task.start)
                 series = await self._fetch(type_, task.start, task.end, Priority.DAILY)
                 if type_ is ConsoApiType.DAILY_PRODUCTION and self.state.production is None:
@@ -341,7 +340,7 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
                     collected.add(series)
                 self.state.pending.pop(0)
         finally:
-            await self._import(collected, "first_import", keep_stored_totals=True)
+            await self._import(collected, "first_import")
         self.state.initialised = True
         if self.state.last_day is not None and self.state.last_day >= self._today() - timedelta(1):
             self.state.complete_day = self._today()
@@ -350,11 +349,11 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
             self.state.backfill_cursor.setdefault(channel, curve_start.get(channel, start))
         self._next_backfill = dt_util.utcnow() + BACKFILL_PAUSE
 
-    def _anchor_week(self, task: FetchTask, collected: _Collected) -> FetchTask:
+    def _anchor_week(self, task: FetchTask, collected: Collected) -> FetchTask:
         """The first import's hourly week ends on the newest published day, not on today:
         before publication (~08:00) yesterday is not there yet, and a week ending today would
         hold only 6 days of load curve."""
-        channel = _channel(ConsoApiType(task.type))
+        channel = channel_of(ConsoApiType(task.type))
         known = collected.days_of(channel)
         if channel is Channel.CONSUMPTION and self.state.last_day is not None:
             known.add(self.state.last_day)
@@ -372,7 +371,7 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
         if self.budget.available(Priority.DAILY) <= 0:
             raise BudgetRefused(self.budget.next_slot(Priority.DAILY))
         self.state.attempts = [*self._attempts_today(now), now]
-        collected = _Collected()
+        collected = Collected()
         try:
             daily = await self._fetch(ConsoApiType.DAILY_CONSUMPTION, start, today, Priority.DAILY)
             if daily is not None:
@@ -394,7 +393,7 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
             self.state.last_success = dt_util.utcnow()
             self.state.complete_day = today
         finally:
-            await self._import(collected, "daily_sync", keep_stored_totals=True)
+            await self._import(collected, "daily_sync")
 
     def _backfill_channels(self) -> list[Channel]:
         channels = [Channel.CONSUMPTION]
@@ -424,9 +423,9 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
                     ConsoApiType(task.type), task.start, task.end, Priority.BACKFILL
                 )
                 if series is not None:
-                    collected = _Collected()
+                    collected = Collected()
                     collected.add(series)
-                    await self._import(collected, "import_history", keep_stored_totals=True)
+                    await self._import(collected, "import_history")
                 self.state.requested.pop(0)
                 await self._store.async_save(self.state.as_dict())
             for channel in self._backfill_channels():
@@ -443,108 +442,46 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
                     if series is None or not series.intervals:
                         self.state.backfill_done[channel] = True
                         break
-                    collected = _Collected()
+                    collected = Collected()
                     collected.add(series)
-                    await self._import(collected, "backfill", keep_stored_totals=True)
+                    await self._import(collected, "backfill")
                     self.state.backfill_cursor[channel] = start
                     await self._store.async_save(self.state.as_dict())
         finally:
             self._next_backfill = dt_util.utcnow() + BACKFILL_PAUSE
 
-    async def _import(
-        self, collected: _Collected, reason: str, *, keep_stored_totals: bool = False
-    ) -> None:
-        changed: set[date] = set()
-        channels: list[str] = []
-        rows = 0
-        for channel in (Channel.CONSUMPTION, Channel.PRODUCTION):
-            days = build_days(
-                collected.daily.get(channel, []), collected.intervals.get(channel, []), PARIS
-            )
-            if not days:
-                continue
-            result = await self.importer.import_days(
-                self.specs[channel], days, keep_stored_totals=keep_stored_totals
-            )
-            self.costs.remember(channel, collected.intervals.get(channel, []))
-            if result.changed_days:
-                await self._price(channel, min(result.changed_days), max(result.changed_days))
-            self._note_import(channel, result, changed, channels)
-            rows += result.rows_written
-            newest = max(days)
-            value = (newest, days[newest].measured)
+    async def _import(self, collected: Collected, reason: str) -> None:
+        """Import what a run fetched; a day already stored keeps its billing total when the
+        answer has none (a load curve re-read without its daily figure)."""
+        done = await self.pipeline.run(collected.batch(self.prm), reason, keep_stored_totals=True)
+        for (_meter, channel), day in done.newest.items():
+            value = (day.day, day.measured)
             if channel is Channel.CONSUMPTION:
-                if days[newest].total is not None and (
-                    self.state.last_day is None or newest >= self.state.last_day
+                if day.total is not None and (
+                    self.state.last_day is None or day.day >= self.state.last_day
                 ):
-                    self.state.last_day = newest
-                if self._newer(value, self.state.latest_consumption):
+                    self.state.last_day = day.day
+                if _newer(value, self.state.latest_consumption):
                     self.state.latest_consumption = value
-            elif self._newer(value, self.state.latest_production):
+            elif _newer(value, self.state.latest_production):
                 self.state.latest_production = value
-        if collected.peaks:
-            result = await self.importer.import_peaks(
-                self.specs[Channel.MAX_POWER], collected.peaks
-            )
-            self._note_import(Channel.MAX_POWER, result, changed, channels)
-            rows += result.rows_written
-            newest_peak = max(collected.peaks, key=lambda p: p.day)
+        for peak in done.newest_peak.values():
             latest = self.state.latest_peak
-            if latest is None or newest_peak.day >= latest[0]:
-                self.state.latest_peak = (newest_peak.day, newest_peak.value, newest_peak.at)
-        if changed:
-            first, last = min(changed), max(changed)
+            if latest is None or peak.day >= latest[0]:
+                self.state.latest_peak = (peak.day, peak.value, peak.at)
+        if changed := done.changed_days:
             self.state.last_import = {
                 "at": dt_util.utcnow().isoformat(),
-                "first_day": first.isoformat(),
-                "last_day": last.isoformat(),
-                "rows": rows,
+                "first_day": changed[0].isoformat(),
+                "last_day": changed[-1].isoformat(),
+                "rows": done.rows,
                 "reason": reason,
             }
-            self.hass.bus.async_fire(
-                EVENT_DATA_IMPORTED,
-                {
-                    "meter": self.prm,
-                    "provider": "linky",
-                    "first_day": first.isoformat(),
-                    "last_day": last.isoformat(),
-                    "channels": channels,
-                    "reason": reason,
-                },
-            )
-
-    async def _price(
-        self,
-        channel: Channel,
-        first: date | None,
-        last: date,
-        *,
-        split: bool = True,
-        buckets: frozenset[str] | None = None,
-    ) -> None:
-        if channel is Channel.CONSUMPTION:
-            await self.costs.price(
-                self.specs[channel], channel, first, last, split=split, buckets=buckets
-            )
-        else:
-            await self.costs.compensate(self.specs[channel], channel, first, last)
 
     async def async_recompute_costs(self) -> None:
         """Price the stored days again with the current tariff (no Conso API call)."""
-        await self.costs.recompute(self._price, Channel.CONSUMPTION, Channel.PRODUCTION)
+        await self.costs.recompute()
         self.async_set_updated_data(self.snapshot())
-
-    @staticmethod
-    def _note_import(
-        channel: Channel, result: ImportResult, changed: set[date], channels: list[str]
-    ) -> None:
-        if result.changed_days:
-            changed.update(result.changed_days)
-            channels.append(channel.value)
-
-    @staticmethod
-    def _newer(value: tuple[date, float], current: tuple[date, float] | None) -> bool:
-        return current is None or value[0] >= current[0]
 
     # ---- schedule --------------------------------------------------------------------
 
@@ -652,17 +589,8 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
         )
 
 
-def _channel(type_: ConsoApiType) -> Channel:
-    return Channel.PRODUCTION if type_ in PRODUCTION_TYPES else Channel.CONSUMPTION
-
-
-def _parse(type_: ConsoApiType, payload: dict[str, Any]) -> Series:
-    if type_ is ConsoApiType.MAX_POWER:
-        return parse_max_power(payload)
-    channel = _channel(type_)
-    if type_.is_load_curve:
-        return parse_load_curve(payload, channel)
-    return parse_daily(payload, channel)
+def _newer(value: tuple[date, float], current: tuple[date, float] | None) -> bool:
+    return current is None or value[0] >= current[0]
 
 
 def _token_expiry(token: str) -> datetime | None:

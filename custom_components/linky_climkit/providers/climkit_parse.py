@@ -1,4 +1,4 @@
-"""Turn Climkit `site_data` rows into neutral intervals per (site or meter, channel).
+"""Read Climkit `site_data` rows: values per (site or meter, channel) and quarter-hour.
 
 15T rows carry kWh (m³ for water) per quarter-hour, stamped at the END of the interval, in
 site-local time with an offset. Negative production (inverter standby at night) is clamped to
@@ -8,14 +8,13 @@ site-local time with an offset. Negative production (inverter standby at night) 
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ..model import Channel, Interval
+from ..model import Channel
 from .climkit import MeterInfo, epoch
 from .errors import InvalidResponseError
 
@@ -28,11 +27,8 @@ type Owner = str
 
 @dataclass(slots=True)
 class ParsedRows:
-    """Intervals per (owner, channel); owner is the site id or a meter id."""
+    """What reading rows found: values clamped or missing, storage, the newest end."""
 
-    intervals: dict[tuple[Owner, Channel], list[Interval]] = field(
-        default_factory=lambda: defaultdict(list)
-    )
     clamped: int = 0
     missing: int = 0
     storage_seen: bool = False
@@ -95,25 +91,6 @@ def _number(row: dict[str, Any], key: str) -> float | None:
     return 0.0 if abs(number) < SNAP else number
 
 
-def parse_site_rows(
-    rows: Sequence[dict[str, Any]],
-    *,
-    site_id: str,
-    meter_type: str,
-    meters: Sequence[MeterInfo],
-    tz: ZoneInfo,
-) -> ParsedRows:
-    """15T rows of one meter type → intervals; rows with missing values are skipped."""
-    parsed = ParsedRows()
-    for end, values in row_values(
-        rows, site_id=site_id, meter_type=meter_type, meters=meters, tz=tz, parsed=parsed
-    ):
-        start = end - QUARTER
-        for key, value in values.items():
-            parsed.intervals[key].append(Interval(start, end, value))
-    return parsed
-
-
 def row_values(
     rows: Sequence[dict[str, Any]],
     *,
@@ -123,10 +100,9 @@ def row_values(
     tz: ZoneInfo,
     parsed: ParsedRows,
 ) -> Iterator[tuple[datetime, dict[tuple[Owner, Channel], float]]]:
-    """(UTC end of the quarter-hour, value per series) of each usable row, once per stamp.
-
-    Counts missing and clamped values and the newest end into `parsed` (not its intervals).
-    """
+    """(UTC end of the quarter-hour, value per series) of each usable row, once per stamp;
+    a series is (owner, channel), owner the site id or a meter id. Counts missing and clamped
+    values and the newest end into `parsed`."""
     exposed = [m for m in exposed_meters(meters) if m.type == meter_type]
     seen: set[datetime] = set()
     for row in rows:

@@ -87,6 +87,10 @@ def build_days(
             buckets = dict.fromkeys((h.timestamp() for h in hour_rows), 0.0)
             for start in starts:
                 end, value = spans[start]
+                hour = start - start % 3600
+                if end <= hour + 3600:  # nearly always: the interval lies in one hour
+                    buckets[hour] += value
+                    continue
                 for hour, share in _split_by_hour(start, end, value):
                     buckets[hour] += share
             hours = tuple(zip(hour_rows, buckets.values(), strict=True))

@@ -1,5 +1,6 @@
 """Pure: the tariff stored in a config entry's options ⇄ `tariffs.Tariff`, dated price changes,
-and the off-peak text of the options flow (no Home Assistant import).
+the off-peak text of the options flow, and what a tariff change makes stale (no Home Assistant
+import).
 
 `entry.options["tariff"]` is JSON:
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, time
 from typing import Any, Literal
 
@@ -453,3 +455,70 @@ def format_off_peak(ranges: Sequence[OffPeakRange]) -> str:
         lines.append(f"{_format_days(r.weekdays)}{start}-{end}")
         index += 1
     return "\n".join(lines)
+
+
+# ---- what a tariff change makes stale -------------------------------------------------------
+
+SPLIT_KEYS = ("kind", "off_peak", "tempo_entity", "price_entity")
+
+
+@dataclass(frozen=True, slots=True)
+class Repricing:
+    """What a tariff change makes stale (a day: from then on; None: from the start;
+    `date.max`: nothing)."""
+
+    consumption_from: date | None
+    feed_in_from: date | None
+    split: bool = True  # the buckets' energies changed (kind, off-peak hours, entities)
+    buckets: frozenset[str] | None = None  # the buckets whose cost changed; None: every one
+
+
+def repricing(
+    old: Mapping[str, Any] | None, new: Mapping[str, Any] | None, buckets: Iterable[str]
+) -> Repricing:
+    """What must be priced again when the stored tariff goes from `old` to `new` (both as
+    `stored_tariff` gives them); `buckets` are the new tariff's buckets."""
+    if old is None or new is None:
+        return Repricing(None, None)
+    paid = _first_difference(old["feed_in"], new["feed_in"])
+    if any(old.get(k) != new.get(k) for k in SPLIT_KEYS):
+        return Repricing(None, paid)
+    priced = _first_difference(old["periods"], new["periods"])
+    changed = frozenset(
+        bucket
+        for bucket in buckets
+        if _first_difference(_bucket_prices(old, bucket), _bucket_prices(new, bucket)) != date.max
+    )
+    return Repricing(priced, paid, split=False, buckets=changed)
+
+
+def _bucket_prices(tariff: Mapping[str, Any], bucket: str) -> list[dict[str, Any]]:
+    """The dated prices of one bucket (the periods reduced to what prices that bucket)."""
+    return [
+        {"start": period.get("start"), "price": _bucket_price(period, bucket)}
+        for period in tariff.get("periods", [])
+    ]
+
+
+def _bucket_price(period: Mapping[str, Any], bucket: str) -> Any:
+    if bucket.startswith("tempo_"):
+        return (period.get("tempo_prices") or {}).get(bucket.removeprefix("tempo_"))
+    return period.get(f"{bucket}_price")
+
+
+def _first_difference(old: list[Any], new: list[Any]) -> date | None:
+    """The first day on which two lists of dated items (sorted by "start") put different
+    items in force; None from the very start, `date.max` when they agree on every day."""
+    starts = sorted({item["start"] for item in [*old, *new]})
+    for start in starts:
+        if _in_force(old, start) != _in_force(new, start):
+            return None if start == starts[0] else date.fromisoformat(start)
+    return date.max
+
+
+def _in_force(items: list[Any], day: str) -> Any:
+    current = None
+    for item in items:
+        if item["start"] <= day:
+            current = item
+    return current

@@ -8,12 +8,11 @@ from typing import Any
 
 import pytest
 
-from custom_components.linky_climkit.climkit.window import prepare_window
+from custom_components.linky_climkit.climkit.adapter import prepare_window
 from custom_components.linky_climkit.model import Channel
 from custom_components.linky_climkit.providers.climkit import MeterInfo
-from custom_components.linky_climkit.providers.climkit_parse import parse_site_rows
 from custom_components.linky_climkit.statistics.aggregation import build_days
-from tests.providers.test_climkit_parse import ZURICH, meter_infos, sim_rows
+from tests.providers.test_climkit_parse import ZURICH, meter_infos, parse_site_rows, sim_rows
 from tests.simulators.climkit import demo_site
 
 TYPES = ("electricity", "cold_water", "heating")
@@ -62,23 +61,23 @@ def test_prepare_window_matches_intervals_and_build_days(first: date, last: date
     expected = reference(answers, site.id, meters, end)
     assert window.missing == 1
     holed = (start + 151 * timedelta(minutes=15)).astimezone(ZURICH).date()
-    assert holed not in window.days[(site.id, Channel.CONSUMPTION)]
-    assert holed - timedelta(days=1) in window.days[(site.id, Channel.CONSUMPTION)]
-    assert set(window.days) == set(expected)
+    assert holed not in window.batch.days[(site.id, Channel.CONSUMPTION)]
+    assert holed - timedelta(days=1) in window.batch.days[(site.id, Channel.CONSUMPTION)]
+    assert set(window.batch.days) == set(expected)
     for key, days in expected.items():
-        assert set(window.days[key]) == set(days), key
+        assert set(window.batch.days[key]) == set(days), key
         for day, energy in days.items():
-            got = window.days[key][day]
+            got = window.batch.days[key][day]
             assert got.hours is not None
             assert energy.hours is not None
             assert [h for h, _ in got.hours] == [h for h, _ in energy.hours]
             assert [v for _, v in got.hours] == pytest.approx([v for _, v in energy.hours])
-    lengths = {len(e.hours or ()) for days in window.days.values() for e in days.values()}
+    lengths = {len(e.hours or ()) for days in window.batch.days.values() for e in days.values()}
     assert lengths == {23, 24, 25} - ({25} if first.month == 3 else {23})
     assert window.last_end == stop
 
 
 def test_prepare_window_empty() -> None:
     window = prepare_window([("electricity", [])], "x", [], ZURICH, date(2026, 1, 1))
-    assert window.days == {}
+    assert window.batch.days == {}
     assert window.last_end is None
