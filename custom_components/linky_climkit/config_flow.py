@@ -37,7 +37,8 @@ from .const import (
 )
 from .flow_checks import check_prm, check_token, climkit_sites
 from .gateway.flow import GatewayFlowSteps
-from .options_flow import LinkyClimkitOptionsFlow
+from .gateway.options import GatewayOptionsFlow
+from .options_flow import TariffOptionsFlow
 from .providers import climkit, conso_api
 from .providers.token import TokenInfo, is_valid_prm
 from .schedule import new_offset
@@ -85,9 +86,13 @@ class LinkyClimkitConfigFlow(GatewayFlowSteps, domain=DOMAIN):
 
     @staticmethod
     @callback
-    def async_get_options_flow(config_entry: ConfigEntry) -> LinkyClimkitOptionsFlow:
-        """The tariff of the entry (options flow)."""
-        return LinkyClimkitOptionsFlow()
+    def async_get_options_flow(
+        config_entry: ConfigEntry,
+    ) -> TariffOptionsFlow | GatewayOptionsFlow:
+        """A Gateway entry's poll interval; the tariff (and more) of a Linky or Climkit entry."""
+        if config_entry.data.get(CONF_PROVIDER) == PROVIDER_GATEWAY:
+            return GatewayOptionsFlow()
+        return TariffOptionsFlow()
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Choose the provider."""

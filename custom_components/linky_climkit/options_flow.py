@@ -1,20 +1,23 @@
-"""Options flow: the tariff of one entry (prices by date, off-peak hours, Tempo colours or a
-price entity), the feed-in price of a producing meter, or no tariff at all. A Climkit site
-also chooses an hourly refresh of its sensors; a gateway (its own entry or a site's) its poll
-interval.
+"""Options flow of a Linky meter or a Climkit site (`TariffOptionsFlow`): the tariff (prices
+by date, then the off-peak hours one range per form, Tempo colours or a price entity), the
+feed-in price of a producing meter, or no tariff at all. A Climkit site also chooses an hourly
+refresh of its sensors and, once a gateway joined it, the gateway's poll interval or its
+removal (steps shared with a Gateway entry's `GatewayOptionsFlow`, in `gateway/options.py`).
 
-The stored layout and its conversion to the pricing engine live in `tariff_config.py`.
+Only `entry.options` is written. The stored tariff and its conversion to the pricing engine
+live in `tariffs/stored.py`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import date
+from collections.abc import Mapping, Sequence
+from datetime import date, time
 from typing import Any
 
 import probatio as vol
-from homeassistant.config_entries import ConfigFlowResult, OptionsFlow
-from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT, CONF_SCAN_INTERVAL
+from homeassistant.config_entries import ConfigFlowResult
+from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT
+from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.selector import (
     BooleanSelector,
     DateSelector,
@@ -23,35 +26,40 @@ from homeassistant.helpers.selector import (
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
     TextSelector,
     TextSelectorConfig,
+    TimeSelector,
 )
 from homeassistant.util import dt as dt_util
 
-from .const import (
-    CONF_GATEWAY,
-    CONF_PROVIDER,
-    CONF_SITE_SENSORS_HOURLY,
-    LINKY_CURRENCY,
-    PROVIDER_CLIMKIT,
-    PROVIDER_GATEWAY,
+from .const import CONF_PROVIDER, CONF_SITE_SENSORS_HOURLY, LINKY_CURRENCY, PROVIDER_CLIMKIT
+from .gateway.coordinator import site_gateway
+from .gateway.options import GatewayOptionSteps
+from .tariffs.engine import (
+    FeedInPeriod,
+    OffPeakRange,
+    TariffKind,
+    to_per_kwh,
+    validate_off_peak,
+    validate_prices,
 )
-from .gateway.coordinator import MAX_SCAN_SECONDS, MIN_SCAN_SECONDS, scan_seconds
-from .tariffs.engine import FeedInPeriod, OffPeakRange, TariffKind, to_per_kwh, validate_prices
 from .tariffs.stored import (
     CONF_TARIFF,
-    DEFAULT_OFF_PEAK,
+    MIDNIGHT,
     PRICE_KEYS,
     TEMPO_PRICE_KEYS,
     apply_prices,
     feed_in_options,
-    format_off_peak,
+    join_whole_days,
     new_tariff_options,
     off_peak_from_options,
     parse_date,
-    parse_off_peak,
     period_from_options,
     period_options,
+    split_whole_days,
     stored_tariff,
     with_feed_in,
 )
@@ -59,6 +67,9 @@ from .tariffs.stored import (
 CLIMKIT_CURRENCY = "CHF"
 CONF_CURRENCY = "currency"
 CONF_START = "start"
+CONF_END = "end"
+CONF_WEEKDAYS = "weekdays"
+CONF_ADD_RANGE = "add_range"
 CONF_SUBSCRIPTION = "subscription"
 CONF_SUBSCRIPTION_YEARLY = "subscription_yearly"
 CONF_OFF_PEAK = "off_peak"
@@ -73,9 +84,20 @@ PRICE_FIELDS: dict[TariffKind, tuple[str, ...]] = {
     TariffKind.TEMPO: TEMPO_PRICE_KEYS,
     TariffKind.DYNAMIC: (),
 }
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # Monday=0, as the engine counts
+WEEKDAY_SELECTOR = "weekday"  # selector.weekday.options in the translations
+DEFAULT_RANGE = OffPeakRange(time(22), time(6))  # every day
 
 _TEXT = TextSelector(TextSelectorConfig())
-_MULTILINE = TextSelector(TextSelectorConfig(multiline=True))
+_TIME = TimeSelector()
+_DAYS = SelectSelector(
+    SelectSelectorConfig(
+        options=list(WEEKDAYS),
+        multiple=True,
+        mode=SelectSelectorMode.LIST,
+        translation_key=WEEKDAY_SELECTOR,
+    )
+)
 
 
 def _start(user_input: Mapping[str, Any]) -> date:
@@ -83,6 +105,11 @@ def _start(user_input: Mapping[str, Any]) -> date:
     start = parse_date(user_input[CONF_START])
     assert start is not None
     return start
+
+
+def _clock(value: str) -> time:
+    """A wall time from the TimeSelector ("HH:MM:SS"), to the minute."""
+    return cv.time(value).replace(second=0, microsecond=0)
 
 
 def _first_of_month() -> str:
@@ -94,8 +121,14 @@ def _entity(domains: list[str]) -> EntitySelector:
     return EntitySelector(EntitySelectorConfig(domain=domains))
 
 
-class LinkyClimkitOptionsFlow(OptionsFlow):
+class TariffOptionsFlow(GatewayOptionSteps):
     """Set, change from a date or remove the tariff of one Linky or Climkit entry."""
+
+    def __init__(self) -> None:
+        """Nothing entered yet."""
+        self._pending: dict[str, Any] = {}  # the checked prices, waiting for the ranges
+        self._shown: list[OffPeakRange] = []  # the ranges offered, one per form
+        self._entered: list[OffPeakRange] = []  # the ranges entered so far
 
     # ---- helpers ---------------------------------------------------------------------------
 
@@ -141,68 +174,27 @@ class LinkyClimkitOptionsFlow(OptionsFlow):
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Set prices, the feed-in price (producers only) or remove the tariff; a Climkit site
-        also has its sensors' refresh, a gateway only its poll interval."""
-        provider = self.config_entry.data.get(CONF_PROVIDER)
-        if provider == PROVIDER_GATEWAY:
-            return await self.async_step_gateway_poll()
+        also has its sensors' refresh and, with a gateway, the gateway's steps."""
         options = ["tariff"]
         if self._can_produce():
             options.append("feed_in")
         if self._stored() is not None:
             options.append("clear_tariff")
-        if provider == PROVIDER_CLIMKIT:
+        if self.config_entry.data.get(CONF_PROVIDER) == PROVIDER_CLIMKIT:
             options.append("site_sensors")
-            if CONF_GATEWAY in self.config_entry.data:
+            if site_gateway(self.config_entry) is not None:
                 options += ["gateway_poll", "remove_gateway"]
         return self.async_show_menu(step_id="init", menu_options=options)
-
-    async def async_step_remove_gateway(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Stop polling the site's gateway (its live sensors go; the cloud data stays)."""
-        if user_input is not None:
-            entry = self.config_entry
-            data = {k: v for k, v in entry.data.items() if k != CONF_GATEWAY}
-            self.hass.config_entries.async_update_entry(entry, data=data)
-            return self.async_create_entry(data=dict(entry.options))
-        return self.async_show_form(step_id="remove_gateway", data_schema=vol.Schema({}))
-
-    def _save_option(self, key: str, value: Any) -> ConfigFlowResult:
-        return self.async_create_entry(data={**self.config_entry.options, key: value})
-
-    async def async_step_gateway_poll(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """How often the gateway is asked (5–60 s)."""
-        if user_input is not None:
-            return self._save_option(CONF_SCAN_INTERVAL, int(user_input[CONF_SCAN_INTERVAL]))
-        seconds = NumberSelector(
-            NumberSelectorConfig(
-                min=MIN_SCAN_SECONDS,
-                max=MAX_SCAN_SECONDS,
-                step=1,
-                mode=NumberSelectorMode.SLIDER,
-                unit_of_measurement="s",
-            )
-        )
-        schema = vol.Schema(
-            {
-                vol.Required(
-                    CONF_SCAN_INTERVAL, default=scan_seconds(self.config_entry.options)
-                ): seconds
-            }
-        )
-        return self.async_show_form(step_id="gateway_poll", data_schema=schema)
 
     async def async_step_site_sensors(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Whether the site's sensors (temperature, humidity…) are also read every hour."""
+        options = self.config_entry.options
         if user_input is not None:
-            return self._save_option(
-                CONF_SITE_SENSORS_HOURLY, bool(user_input[CONF_SITE_SENSORS_HOURLY])
-            )
-        current = bool(self.config_entry.options.get(CONF_SITE_SENSORS_HOURLY, False))
+            hourly = bool(user_input[CONF_SITE_SENSORS_HOURLY])
+            return self.async_create_entry(data={**options, CONF_SITE_SENSORS_HOURLY: hourly})
+        current = bool(options.get(CONF_SITE_SENSORS_HOURLY, False))
         schema = vol.Schema(
             {vol.Required(CONF_SITE_SENSORS_HOURLY, default=current): BooleanSelector()}
         )
@@ -240,10 +232,13 @@ class LinkyClimkitOptionsFlow(OptionsFlow):
         """Prices read from an entity (per kWh or MWh)."""
         return await self._prices(TariffKind.DYNAMIC, user_input)
 
+    def _same_kind(self, kind: TariffKind) -> dict[str, Any] | None:
+        stored = self._stored()
+        return stored if stored is not None and stored["kind"] == kind else None
+
     def _defaults(self, kind: TariffKind) -> dict[str, Any]:
         """The form's values: the latest stored prices of this kind, else empty prices."""
-        stored = self._stored()
-        same = stored if stored is not None and stored["kind"] == kind else None
+        same = self._same_kind(kind)
         latest = same["periods"][-1] if same and same["periods"] else {}
         defaults: dict[str, Any] = {
             CONF_CURRENCY: self._default_currency(),
@@ -254,11 +249,8 @@ class LinkyClimkitOptionsFlow(OptionsFlow):
         tempo = latest.get("tempo_prices")
         prices = {**latest, **(tempo if isinstance(tempo, Mapping) else {})}
         defaults.update({key: prices[key] for key in PRICE_FIELDS[kind] if key in prices})
-        ranges = off_peak_from_options(same["off_peak"]) if same else ()
-        if kind is TariffKind.HP_HC:
-            defaults[CONF_OFF_PEAK] = format_off_peak(ranges) or DEFAULT_OFF_PEAK
-        elif kind is TariffKind.TEMPO:
-            defaults[CONF_OFF_PEAK] = format_off_peak(ranges)
+        if kind is TariffKind.TEMPO:
+            defaults[CONF_OFF_PEAK] = bool(same and same["off_peak"])
         for key in (CONF_TEMPO_ENTITY, CONF_PRICE_ENTITY):
             if same and same[key]:
                 defaults[key] = same[key]
@@ -274,11 +266,9 @@ class LinkyClimkitOptionsFlow(OptionsFlow):
         )
         fields: dict[Any, Any] = {vol.Required(CONF_CURRENCY, default=currency): _TEXT}
         fields.update({vol.Required(key): price for key in PRICE_FIELDS[kind]})
-        if kind is TariffKind.HP_HC:
-            fields[vol.Required(CONF_OFF_PEAK)] = _MULTILINE
-        elif kind is TariffKind.TEMPO:
+        if kind is TariffKind.TEMPO:
             fields[vol.Required(CONF_TEMPO_ENTITY)] = _entity(TEMPO_ENTITY_DOMAINS)
-            fields[vol.Optional(CONF_OFF_PEAK)] = _MULTILINE
+            fields[vol.Required(CONF_OFF_PEAK, default=False)] = BooleanSelector()
         elif kind is TariffKind.DYNAMIC:
             fields[vol.Required(CONF_PRICE_ENTITY)] = _entity(PRICE_ENTITY_DOMAINS)
         fields[vol.Required(CONF_START, default=defaults[CONF_START])] = DateSelector()
@@ -292,26 +282,17 @@ class LinkyClimkitOptionsFlow(OptionsFlow):
 
     def _check(
         self, kind: TariffKind, user_input: Mapping[str, Any], period: Mapping[str, Any]
-    ) -> tuple[list[OffPeakRange], str | None]:
-        """The parsed off-peak ranges and the first form error, if any."""
+    ) -> str | None:
+        """The first form error, if any."""
         engine_period = period_from_options(period, kind)
         assert engine_period is not None  # built by period_options from validated numbers
         if error := validate_prices(engine_period):
-            return [], error
-        ranges: list[OffPeakRange] = []
-        if kind in (TariffKind.HP_HC, TariffKind.TEMPO):
-            text = str(user_input.get(CONF_OFF_PEAK) or "")
-            try:
-                ranges = parse_off_peak(text)
-            except ValueError as err:
-                return [], str(err)
-            if kind is TariffKind.HP_HC and not ranges:
-                return [], "invalid_range"
+            return error
         if kind is TariffKind.TEMPO:
-            return ranges, self._entity_error(user_input.get(CONF_TEMPO_ENTITY), unit=False)
+            return self._entity_error(user_input.get(CONF_TEMPO_ENTITY), unit=False)
         if kind is TariffKind.DYNAMIC:
-            return ranges, self._entity_error(user_input.get(CONF_PRICE_ENTITY), unit=True)
-        return ranges, None
+            return self._entity_error(user_input.get(CONF_PRICE_ENTITY), unit=True)
+        return None
 
     async def _prices(
         self, kind: TariffKind, user_input: dict[str, Any] | None
@@ -331,18 +312,21 @@ class LinkyClimkitOptionsFlow(OptionsFlow):
                 subscription_per="year" if user_input[CONF_SUBSCRIPTION_YEARLY] else "month",
                 **{key: user_input[key] for key in PRICE_KEYS if key in user_input},
             )
-            ranges, error = self._check(kind, user_input, period)
-            if error is None:
-                tariff = apply_prices(
-                    self._stored(),
-                    kind=kind,
-                    currency=currency,
-                    period=period,
-                    off_peak=ranges,
-                    tempo_entity=user_input.get(CONF_TEMPO_ENTITY),
-                    price_entity=user_input.get(CONF_PRICE_ENTITY),
-                )
-                return self._save(tariff)
+            if (error := self._check(kind, user_input, period)) is None:
+                self._pending = {
+                    "kind": kind,
+                    "currency": currency,
+                    "period": period,
+                    "tempo_entity": user_input.get(CONF_TEMPO_ENTITY),
+                    "price_entity": user_input.get(CONF_PRICE_ENTITY),
+                }
+                if kind is TariffKind.HP_HC or user_input.get(CONF_OFF_PEAK):
+                    same = self._same_kind(kind)
+                    stored = off_peak_from_options(same["off_peak"]) if same else ()
+                    self._shown = join_whole_days(stored) or [DEFAULT_RANGE]
+                    self._entered = []
+                    return await self.async_step_off_peak()
+                return self._save_prices(())
             errors["base"] = error
             defaults.update(user_input)
         schema = self._prices_schema(kind, defaults)
@@ -351,6 +335,64 @@ class LinkyClimkitOptionsFlow(OptionsFlow):
             data_schema=self.add_suggested_values_to_schema(schema, defaults),
             errors=errors,
         )
+
+    # ---- off-peak ranges -------------------------------------------------------------------
+
+    async def async_step_off_peak(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """One off-peak range per form; "add another range" asks for one more, then the
+        tariff is saved. Editing, the stored ranges are offered one by one."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            entered, errors = self._read_range(user_input)
+            if entered is not None:
+                self._entered.append(entered)
+                if not user_input[CONF_ADD_RANGE]:
+                    return self._save_prices(split_whole_days(self._entered))
+                user_input = None
+        index = len(self._entered)
+        suggested: dict[str, Any] = {CONF_ADD_RANGE: index + 1 < len(self._shown)}
+        if index < len(self._shown):
+            shown = self._shown[index]
+            suggested[CONF_START] = shown.start.isoformat()
+            suggested[CONF_END] = shown.end.isoformat()
+            suggested[CONF_WEEKDAYS] = [WEEKDAYS[day] for day in sorted(shown.weekdays)]
+        suggested.update(user_input or {})
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_START): _TIME,
+                vol.Required(CONF_END): _TIME,
+                vol.Required(CONF_WEEKDAYS, default=list): _DAYS,
+                vol.Required(CONF_ADD_RANGE, default=False): BooleanSelector(),
+            }
+        )
+        return self.async_show_form(
+            step_id="off_peak",
+            data_schema=self.add_suggested_values_to_schema(schema, suggested),
+            errors=errors,
+            description_placeholders={"number": str(index + 1)},
+        )
+
+    def _read_range(
+        self, user_input: Mapping[str, Any]
+    ) -> tuple[OffPeakRange | None, dict[str, str]]:
+        """The range of one form (00:00 to 00:00 is the whole day), or its errors."""
+        start, end = _clock(user_input[CONF_START]), _clock(user_input[CONF_END])
+        days = frozenset(WEEKDAYS.index(day) for day in user_input[CONF_WEEKDAYS])
+        entered = OffPeakRange(start, end, days)
+        errors: dict[str, str] = {}
+        if not days:
+            errors[CONF_WEEKDAYS] = "no_weekday"
+        if start == end and start != MIDNIGHT:
+            errors[CONF_END] = "empty_range"
+        if not errors and (error := validate_off_peak(split_whole_days([*self._entered, entered]))):
+            errors["base"] = error
+        return (None if errors else entered), errors
+
+    def _save_prices(self, off_peak: Sequence[OffPeakRange]) -> ConfigFlowResult:
+        """The prices checked by the prices step, with the off-peak ranges entered."""
+        return self._save(apply_prices(self._stored(), off_peak=off_peak, **self._pending))
 
     # ---- feed-in and removal ---------------------------------------------------------------
 

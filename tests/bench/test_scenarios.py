@@ -16,7 +16,7 @@ import statistics
 import tracemalloc
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -43,10 +43,10 @@ from custom_components.linky_climkit.statistics.aggregation import hour_starts
 from custom_components.linky_climkit.statistics.ids import energy_spec
 from custom_components.linky_climkit.statistics.importer import Importer
 from custom_components.linky_climkit.tariffs.costs import CostBook
+from custom_components.linky_climkit.tariffs.engine import OffPeakRange
 from custom_components.linky_climkit.tariffs.stored import (
     new_tariff_options,
     off_peak_to_options,
-    parse_off_peak,
     period_options,
     with_period,
 )
@@ -941,7 +941,9 @@ RECOMPUTE_LIMIT = 1.2
 def hp_hc_tariff(hp: float, hc: float) -> dict[str, Any]:
     """HP/HC with minute boundaries, one price set from 2020 on, a monthly fee."""
     tariff = new_tariff_options("hp_hc", "EUR")
-    tariff["off_peak"] = off_peak_to_options(parse_off_peak("12:04-14:04\n21:08-05:08"))
+    tariff["off_peak"] = off_peak_to_options(
+        [OffPeakRange(time(12, 4), time(14, 4)), OffPeakRange(time(21, 8), time(5, 8))]
+    )
     return {
         "tariff": with_period(
             tariff, period_options(date(2020, 1, 1), hp_price=hp, hc_price=hc, subscription=15.65)

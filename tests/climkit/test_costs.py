@@ -15,12 +15,13 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 
 from custom_components.linky_climkit.const import DOMAIN
 from custom_components.linky_climkit.statistics.ids import statistic_id
+from custom_components.linky_climkit.tariffs.engine import OffPeakRange
 from custom_components.linky_climkit.tariffs.stored import (
     feed_in_options,
     new_tariff_options,
     off_peak_to_options,
-    parse_off_peak,
     period_options,
+    split_whole_days,
     with_feed_in,
     with_period,
 )
@@ -36,8 +37,16 @@ YESTERDAY = CH_NOW.date() - timedelta(days=1)
 
 def options() -> dict[str, object]:
     tariff = new_tariff_options("hp_hc", "CHF")
+    # Monday morning, weeknights, Friday evening to midnight, the whole weekend.
     tariff["off_peak"] = off_peak_to_options(
-        parse_off_peak("mon 00:00-06:00\nmon-thu 22:00-06:00\nfri 22:00-24:00\nsat,sun 00:00-24:00")
+        split_whole_days(
+            [
+                OffPeakRange(time(0), time(6), frozenset({0})),
+                OffPeakRange(time(22), time(6), frozenset({0, 1, 2, 3})),
+                OffPeakRange(time(22), time(0), frozenset({4})),
+                OffPeakRange(time(0), time(0), frozenset({5, 6})),
+            ]
+        )
     )
     tariff = with_period(
         tariff,

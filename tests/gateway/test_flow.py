@@ -24,6 +24,7 @@ from custom_components.linky_climkit.const import (
     PROVIDER_GATEWAY,
 )
 from custom_components.linky_climkit.diagnostics import async_get_config_entry_diagnostics
+from custom_components.linky_climkit.gateway.flow import cloud_meters
 from tests.conftest import CH_NOW, gateway_entry
 from tests.helpers.time_travel import setup_climkit_site
 from tests.simulators.climkit import DEMO_SITE_ID, ClimkitSimulator, derive_id
@@ -154,7 +155,8 @@ async def test_gateway_joins_the_site_entry(
     assert result["description_placeholders"] == {"site": site.title, "count": "8"}
     await hass.async_block_till_done(wait_background_tasks=True)
     assert len(hass.config_entries.async_entries(DOMAIN)) == 1
-    linked = site.data[CONF_GATEWAY]
+    assert CONF_GATEWAY not in site.data  # the options hold it: the options flow removes it
+    linked = site.options[CONF_GATEWAY]
     assert linked[CONF_HOST] == "127.0.0.1"
     assert {m["meter_id"] for m in linked[CONF_METERS]} == {
         derive_id(DEMO_SITE_ID, prim) for prim in (10, 11, 12, 13, 14, 101, 40, 50)
@@ -193,7 +195,8 @@ async def test_gateway_joins_the_site_entry(
     )
     await hass.config_entries.options.async_configure(result["flow_id"], {})
     await hass.async_block_till_done(wait_background_tasks=True)
-    assert CONF_GATEWAY not in site.data
+    assert site.options[CONF_GATEWAY] is None
+    assert site.runtime_data.gateway is None
     assert entities.async_get_entity_id("sensor", DOMAIN, f"{meter_id}_power") is None
     assert entities.async_get_entity_id("sensor", DOMAIN, f"{meter_id}_consumption") == daily
     calls = len(gateway_sim.calls)
@@ -201,6 +204,60 @@ async def test_gateway_joins_the_site_entry(
     async_fire_time_changed(hass)
     await hass.async_block_till_done(wait_background_tasks=True)
     assert len(gateway_sim.calls) == calls
+
+
+async def test_site_gateway_stored_in_data_by_earlier_versions(
+    hass: HomeAssistant,
+    climkit_sim: ClimkitSimulator,
+    gateway_sim: ClimkitGatewaySimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A site given its gateway by an earlier version keeps it in its data: it is polled as
+    before; its removal is written to the options only; adding it again works."""
+    site, _ = await setup_climkit_site(hass, climkit_sim, freezer)
+    gateway = {
+        CONF_HOST: "127.0.0.1",
+        CONF_PORT: gateway_sim.port,
+        CONF_METERS: [m.as_dict() for m in cloud_meters(site)],
+    }
+    # What the config flow stored until now; the update reloads the entry.
+    hass.config_entries.async_update_entry(site, data={**site.data, CONF_GATEWAY: gateway})
+    await hass.async_block_till_done(wait_background_tasks=True)
+    data = dict(site.data)
+    assert site.runtime_data.gateway is not None
+    entities = er.async_get(hass)
+    meter_id = derive_id(DEMO_SITE_ID, 11)
+    live = entities.async_get_entity_id("sensor", DOMAIN, f"{meter_id}_power")
+    assert live is not None
+    state = hass.states.get(live)
+    assert state is not None
+    assert float(state.state) > 0
+
+    result = dict(await hass.config_entries.options.async_init(site.entry_id))
+    assert result["menu_options"][-2:] == ["gateway_poll", "remove_gateway"]
+    result = dict(
+        await hass.config_entries.options.async_configure(
+            result["flow_id"], {"next_step_id": "remove_gateway"}
+        )
+    )
+    await hass.config_entries.options.async_configure(result["flow_id"], {})
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert site.data == data
+    assert site.options[CONF_GATEWAY] is None
+    assert site.runtime_data.gateway is None
+    assert entities.async_get_entity_id("sensor", DOMAIN, f"{meter_id}_power") is None
+
+    result = await open_gateway_step(hass)
+    result = await configure(
+        hass,
+        result["flow_id"],
+        {CONF_HOST: "127.0.0.1", CONF_PORT: gateway_sim.port, "site": DEMO_SITE_ID},
+    )
+    assert result["reason"] == "gateway_added_to_site"
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert site.options[CONF_GATEWAY][CONF_HOST] == "127.0.0.1"
+    assert site.runtime_data.gateway is not None
+    assert entities.async_get_entity_id("sensor", DOMAIN, f"{meter_id}_power") is not None
 
 
 async def test_reconfigure_moves_the_gateway(

@@ -27,13 +27,12 @@ from custom_components.linky_climkit.statistics import importer as importer_modu
 from custom_components.linky_climkit.statistics.ids import statistic_id
 from custom_components.linky_climkit.statistics.importer import Importer
 from custom_components.linky_climkit.tariffs.costs import CostBook
-from custom_components.linky_climkit.tariffs.engine import TEMPO_BUCKETS
+from custom_components.linky_climkit.tariffs.engine import TEMPO_BUCKETS, OffPeakRange
 from custom_components.linky_climkit.tariffs.stored import (
     _first_difference,
     feed_in_options,
     new_tariff_options,
     off_peak_to_options,
-    parse_off_peak,
     period_options,
     with_feed_in,
     with_period,
@@ -47,7 +46,6 @@ pytestmark = pytest.mark.usefixtures("recorder_mock")
 HP, HC = 0.2700, 0.2068
 FEE = 15.65  # per month
 # A boundary at :04 and one at :08, the second range across midnight: 10 h off-peak a day.
-OFF_PEAK = "12:04-14:04\n21:08-05:08"
 HC_RANGES = [(time(12, 4), time(14, 4)), (time(21, 8), time(5, 8))]
 YESTERDAY = NOW.date() - timedelta(days=1)
 DAILY_ONLY_DAY = NOW.date() - timedelta(days=30)  # before the first import's 7 hourly days
@@ -55,7 +53,7 @@ DAILY_ONLY_DAY = NOW.date() - timedelta(days=30)  # before the first import's 7 
 
 def hp_hc_options(hp: float = HP, hc: float = HC, since: date = date(2020, 1, 1)) -> dict[str, Any]:
     tariff = new_tariff_options("hp_hc", "EUR")
-    tariff["off_peak"] = off_peak_to_options(parse_off_peak(OFF_PEAK))
+    tariff["off_peak"] = off_peak_to_options(OffPeakRange(start, end) for start, end in HC_RANGES)
     tariff = with_period(tariff, period_options(since, hp_price=hp, hc_price=hc, subscription=FEE))
     return {"tariff": tariff}
 
@@ -384,7 +382,7 @@ async def test_new_off_peak_hours_split_the_buckets_again(
     entry = await setup_with(paris, conso_sim, PRM, hp_hc_options())
     hc_before = await hourly_rows(paris, stat("consumption_hc"))
     options = {"tariff": dict(entry.options["tariff"])}
-    options["tariff"]["off_peak"] = off_peak_to_options(parse_off_peak("22:00-06:00"))
+    options["tariff"]["off_peak"] = off_peak_to_options([OffPeakRange(time(22), time(6))])
     paris.config_entries.async_update_entry(entry, options=options)
     await paris.async_block_till_done(wait_background_tasks=True)
     await async_wait_recording_done(paris)

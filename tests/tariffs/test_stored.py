@@ -1,4 +1,4 @@
-"""Pure: the stored tariff ⇄ engine, dated price changes, the off-peak text."""
+"""Pure: the stored tariff ⇄ engine, dated price changes, whole off-peak days."""
 
 from __future__ import annotations
 
@@ -23,14 +23,14 @@ from custom_components.linky_climkit.tariffs.engine import (
 from custom_components.linky_climkit.tariffs.stored import (
     apply_prices,
     feed_in_options,
-    format_off_peak,
+    join_whole_days,
     new_tariff_options,
     off_peak_from_options,
     off_peak_to_options,
     parse_date,
-    parse_off_peak,
     period_from_options,
     period_options,
+    split_whole_days,
     stored_tariff,
     tariff_from_options,
     tariff_to_options,
@@ -344,105 +344,57 @@ def test_apply_prices_other_kind_starts_afresh() -> None:
     assert fresh["feed_in"] == []
 
 
-# ---- off-peak text ------------------------------------------------------------------------
+# ---- whole days -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("", []),
-        ("  \n ; , ", []),
-        ("22:00-06:00", [r("22:00", "06:00")]),
-        ("22h08 – 06h08", [r("22:08", "06:08")]),
-        ("1:30-7:30", [r("01:30", "07:30")]),
-        ("12:00-24:00", [r("12:00", "00:00")]),
-        ("00:00-24:00", [r("00:00", "12:00"), r("12:00", "00:00")]),
-        (
-            "sat,sun 00:00-24:00, mon-fri 12:04-14:04",
-            [
-                r("00:00", "12:00", WEEKEND),
-                r("12:00", "00:00", WEEKEND),
-                r("12:04", "14:04", WORKDAYS),
-            ],
-        ),
-        (
-            "mon-fri 02:00-07:00\n  mon-fri 13:00-16:00 ; sat, sun 01:00-08:00",
-            [
-                r("02:00", "07:00", WORKDAYS),
-                r("13:00", "16:00", WORKDAYS),
-                r("01:00", "08:00", WEEKEND),
-            ],
-        ),
-        (
-            "lun-ven 01:00-02:00; sam,dim 03:00-04:00",
-            [r("01:00", "02:00", WORKDAYS), r("03:00", "04:00", WEEKEND)],
-        ),
-        (
-            "Mo - Fr 01:00-02:00\nSa., So. 03:00-04:00",
-            [r("01:00", "02:00", WORKDAYS), r("03:00", "04:00", WEEKEND)],
-        ),
-        ("fri-mon 10:00-11:00", [r("10:00", "11:00", frozenset({4, 5, 6, 0}))]),
-        ("Saturday sunday 10:00-11:00", [r("10:00", "11:00", WEEKEND)]),
-        ("mer 12:00-14:00", [r("12:00", "14:00", frozenset({2}))]),
-    ],
-)
-def test_parse_off_peak(text: str, expected: list[OffPeakRange]) -> None:
-    assert parse_off_peak(text) == expected
-    assert validate_off_peak(expected) is None
+def test_stored_times_read_as_before() -> None:
+    """Stored wall times are read as they always were: "HH:MM" (or "H:MM", "HHhMM"), "24:00"
+    only as an end; anything else skips the range."""
+    items = [
+        {"start": "22h08", "end": "6:08", "weekdays": [0]},
+        {"start": "12:00", "end": "24:00", "weekdays": [5, 6]},
+        {"start": "24:00", "end": "06:00"},
+        {"start": "22:00:00", "end": "06:00"},
+        {"start": "25:00", "end": "06:00"},
+        {"start": "22:60", "end": "06:00"},
+        {"start": 2200, "end": "06:00"},
+        {"start": "22:00", "end": "later"},
+    ]
+    assert off_peak_from_options(items) == (
+        r("22:08", "06:08", frozenset({0})),
+        r("12:00", "00:00", WEEKEND),
+    )
 
 
-@pytest.mark.parametrize(
-    ("text", "error"),
-    [
-        ("22-06", "invalid_range"),
-        ("22:00", "invalid_range"),
-        ("22:00-06:00:00", "invalid_range"),
-        ("25:00-06:00", "invalid_range"),
-        ("22:60-06:00", "invalid_range"),
-        ("24:00-06:00", "invalid_range"),
-        ("22:00-24:01", "invalid_range"),
-        ("someday 22:00-06:00", "invalid_range"),
-        ("mon-wed-fri 22:00-06:00", "invalid_range"),
-        ("sat,", "invalid_range"),
-        ("sat,\nsun 00:00-24:00", "invalid_range"),
-        ("06:00-06:00", "empty_range"),
-        ("00:00-00:00", "empty_range"),
-        ("22:00-06:00, 05:00-07:00", "overlapping_ranges"),
-        ("fri 22:00-06:00, sat 00:00-24:00", "overlapping_ranges"),
-        ("sun 23:00-01:00; mon 00:30-02:00", "overlapping_ranges"),
-    ],
-)
-def test_parse_off_peak_errors(text: str, error: str) -> None:
-    with pytest.raises(ValueError, match=f"^{error}$"):
-        parse_off_peak(text)
+def test_whole_day_is_split_in_two_halves() -> None:
+    """00:00 to 00:00 is a whole day; the engine reads start == end as empty, so it is two
+    halves. They are joined back for the form; other ranges pass through."""
+    evening = r("22:00", "06:00", frozenset({0, 1, 2, 3}))
+    entered = [evening, r("00:00", "00:00", WEEKEND), r("12:00", "00:00", frozenset({4}))]
+    engine = [
+        evening,
+        r("00:00", "12:00", WEEKEND),
+        r("12:00", "00:00", WEEKEND),
+        r("12:00", "00:00", frozenset({4})),
+    ]
+    assert split_whole_days(entered) == engine
+    assert join_whole_days(engine) == entered
+    assert validate_off_peak(engine) is None
+    # Halves on different days, or not in order, stay as they are.
+    apart = [r("00:00", "12:00", WEEKEND), r("12:00", "00:00", frozenset({5}))]
+    assert join_whole_days(apart) == apart
+    swapped = [r("12:00", "00:00", WEEKEND), r("00:00", "12:00", WEEKEND)]
+    assert join_whole_days(swapped) == swapped
 
 
 def test_whole_day_is_off_peak_for_the_engine() -> None:
-    """`sat,sun 00:00-24:00` covers every minute of the weekend and none of Friday or Monday."""
-    ranges = parse_off_peak("sat,sun 00:00-24:00")
+    """00:00 to 00:00 on Saturday and Sunday covers every minute of the weekend and none of
+    Friday or Monday."""
+    ranges = split_whole_days([r("00:00", "00:00", WEEKEND)])
     start = datetime(2026, 1, 16, tzinfo=PARIS)  # a Friday
     for minute in range(0, 4 * 24 * 60, 7):
         local = start + timedelta(minutes=minute)
         assert any(x.contains(local) for x in ranges) == (local.weekday() in WEEKEND), local
-
-
-@pytest.mark.parametrize(
-    ("text", "formatted"),
-    [
-        ("22:00-06:00", "22:00-06:00"),
-        ("sat,sun 00:00-24:00, mon-fri 12:04-14:04", "sat,sun 00:00-24:00\nmon-fri 12:04-14:04"),
-        ("lun-jeu 22h08-06h08\nsam,dim 00:00-24:00", "mon-thu 22:08-06:08\nsat,sun 00:00-24:00"),
-        ("fri-mon 10:00-11:00", "mon,fri-sun 10:00-11:00"),
-        ("mon-fri,sun 22:00-23:00", "mon-fri,sun 22:00-23:00"),
-        ("12:00-00:00", "12:00-24:00"),
-        ("00:00-12:00", "00:00-12:00"),
-        ("", ""),
-    ],
-)
-def test_format_off_peak_round_trips(text: str, formatted: str) -> None:
-    ranges = parse_off_peak(text)
-    assert format_off_peak(ranges) == formatted
-    assert parse_off_peak(formatted) == ranges
 
 
 minutes = st.integers(min_value=0, max_value=24 * 60 - 1)
@@ -450,11 +402,13 @@ weekdays = st.frozensets(st.integers(min_value=0, max_value=6), min_size=1)
 
 
 @given(st.lists(st.tuples(minutes, minutes, weekdays), max_size=4))
-def test_format_parse_property(raw: list[tuple[int, int, frozenset[int]]]) -> None:
-    """Any valid set of ranges is read back unchanged from its text."""
+def test_join_split_property(raw: list[tuple[int, int, frozenset[int]]]) -> None:
+    """Any valid set of ranges, shown in the forms and saved again, is stored unchanged."""
     ranges = [
         OffPeakRange(time(a // 60, a % 60), time(b // 60, b % 60), days) for a, b, days in raw
     ]
     if validate_off_peak(ranges) is not None:
         return
-    assert parse_off_peak(format_off_peak(ranges)) == ranges
+    shown = join_whole_days(ranges)
+    assert split_whole_days(shown) == ranges
+    assert off_peak_to_options(split_whole_days(shown)) == off_peak_to_options(ranges)

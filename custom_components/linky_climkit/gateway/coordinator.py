@@ -85,12 +85,25 @@ def scan_seconds(options: Mapping[str, Any]) -> int:
     return min(MAX_SCAN_SECONDS, max(MIN_SCAN_SECONDS, seconds))
 
 
+def site_gateway(entry: ConfigEntry) -> Mapping[str, Any] | None:
+    """The gateway a Climkit site entry was given; None when it has none.
+
+    Written to the entry's options (None once removed in the options flow); entries linked to
+    their gateway before that keep it in their data, read when the options do not say.
+    """
+    settings: Mapping[str, Any] | None
+    if CONF_GATEWAY in entry.options:
+        settings = entry.options[CONF_GATEWAY] or None
+    else:
+        settings = entry.data.get(CONF_GATEWAY)
+    return settings
+
+
 def gateway_settings(entry: ConfigEntry) -> Mapping[str, Any] | None:
     """Host, port and meters of the entry's gateway: a gateway entry's own data, or the
     gateway a Climkit site entry was given; None when the entry has none."""
-    if CONF_GATEWAY in entry.data:
-        settings: Mapping[str, Any] = entry.data[CONF_GATEWAY]
-        return settings
+    if (linked := site_gateway(entry)) is not None:
+        return linked
     if CONF_HOST in entry.data:
         return entry.data
     return None

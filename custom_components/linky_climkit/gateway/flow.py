@@ -45,7 +45,7 @@ from ..providers.climkit_gateway import (
     parse_addresses,
 )
 from ..providers.errors import ProviderError
-from .coordinator import ConfiguredMeter
+from .coordinator import ConfiguredMeter, site_gateway
 
 CONF_SITE = "site"
 NO_SITE = "none"
@@ -182,7 +182,7 @@ class GatewayFlowSteps(ConfigFlow):
         for entry in self.hass.config_entries.async_entries(DOMAIN):
             if entry.unique_id == host and entry.data.get(CONF_PROVIDER) == PROVIDER_GATEWAY:
                 return True
-            linked = entry.data.get(CONF_GATEWAY) or {}
+            linked = site_gateway(entry) or {}
             if linked.get(CONF_HOST) == host and entry is not site:
                 return True
         return False
@@ -191,13 +191,17 @@ class GatewayFlowSteps(ConfigFlow):
         self, site: ConfigEntry, meters: Sequence[ConfiguredMeter]
     ) -> ConfigFlowResult:
         """Devices belong to one config entry: the gateway joins the site's entry, so its
-        live sensors sit on the site's meter devices. The site entry reloads with it."""
+        live sensors sit on the site's meter devices. The site entry reloads with it.
+
+        Stored in the site's options, which the options flow may change (its removal)."""
         gateway = {
             CONF_HOST: self._gateway[CONF_HOST],
             CONF_PORT: self._gateway[CONF_PORT],
             CONF_METERS: [m.as_dict() for m in meters],
         }
-        self.hass.config_entries.async_update_entry(site, data={**site.data, CONF_GATEWAY: gateway})
+        self.hass.config_entries.async_update_entry(
+            site, options={**site.options, CONF_GATEWAY: gateway}
+        )
         self.hass.config_entries.async_schedule_reload(site.entry_id)
         return self.async_abort(
             reason="gateway_added_to_site",

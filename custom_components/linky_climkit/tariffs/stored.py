@@ -1,6 +1,6 @@
 """Pure: the tariff stored in a config entry's options ⇄ `tariffs.Tariff`, dated price changes,
-the off-peak text of the options flow, and what a tariff change makes stale (no Home Assistant
-import).
+the whole days of the options flow's off-peak ranges, and what a tariff change makes stale
+(no Home Assistant import).
 
 `entry.options["tariff"]` is JSON:
 
@@ -13,8 +13,9 @@ import).
 
 Kind, off-peak ranges and entities belong to the tariff: every period is priced with them.
 Periods and feed-in prices are sorted by start; a new one replaces those starting on or after it.
-A whole day off-peak (00:00-24:00) is stored as 00:00-12:00 plus 12:00-00:00, since a range
-that starts and ends at the same time is empty for the engine; `format_off_peak` joins them back.
+A whole day off-peak (00:00 to 00:00 in the options flow) is stored as 00:00-12:00 plus
+12:00-00:00, since a range that starts and ends at the same time is empty for the engine;
+`join_whole_days` joins them back for the form, `split_whole_days` splits them again.
 """
 
 from __future__ import annotations
@@ -32,33 +33,14 @@ from .engine import (
     TariffKind,
     TariffPeriod,
     TempoColour,
-    validate_off_peak,
 )
 
 CONF_TARIFF = "tariff"
 TEMPO_PRICE_KEYS = tuple(f"{colour}_{hours}" for colour in TempoColour for hours in ("hp", "hc"))
 PRICE_KEYS = ("base_price", "hp_price", "hc_price")
-DEFAULT_OFF_PEAK = "22:00-06:00"
 ALL_DAYS = frozenset(range(7))
 MIDNIGHT, NOON = time(0), time(12)
 
-# Day names: English, French and German abbreviations and full names (Monday=0).
-_DAY_NAMES = (
-    ("mon", "monday", "lun", "lundi", "mo", "montag"),
-    ("tue", "tuesday", "mar", "mardi", "di", "dienstag"),
-    ("wed", "wednesday", "mer", "mercredi", "mi", "mittwoch"),
-    ("thu", "thursday", "jeu", "jeudi", "do", "donnerstag"),
-    ("fri", "friday", "ven", "vendredi", "fr", "freitag"),
-    ("sat", "saturday", "sam", "samedi", "sa", "samstag"),
-    ("sun", "sunday", "dim", "dimanche", "so", "sonntag"),
-)
-_DAYS = {name: weekday for weekday, names in enumerate(_DAY_NAMES) for name in names}
-_ENGLISH_DAYS = tuple(names[0] for names in _DAY_NAMES)
-_CLOCK = r"\d{1,2}[:h]\d{2}"
-_RANGE_RE = re.compile(
-    rf"^(?P<days>.*?)\s*(?P<start>{_CLOCK})\s*[-–—]\s*(?P<end>{_CLOCK})$", re.IGNORECASE
-)
-_DAY_DASH_RE = re.compile(r"\s*[-–—]\s*")
 _KINDS = frozenset(str(kind) for kind in TariffKind)
 
 
@@ -259,12 +241,16 @@ def off_peak_from_options(items: Iterable[Mapping[str, Any]]) -> tuple[OffPeakRa
 
 
 def _stored_time(value: Any, *, end: bool) -> time | None:
+    """A stored "HH:MM" wall time ("24:00" as an end is midnight); None when unreadable."""
     if not isinstance(value, str):
         return None
+    if end and value.strip() == "24:00":
+        return MIDNIGHT
     try:
-        return _clock(value, end=end)
+        hours, minutes = (int(part) for part in re.split(r"[:h]", value.strip().lower()))
     except ValueError:
         return None
+    return time(hours, minutes) if 0 <= hours < 24 and 0 <= minutes < 60 else None
 
 
 def _weekdays(value: Any) -> frozenset[int] | None:
@@ -352,109 +338,44 @@ def apply_prices(
     return with_period(base, period)
 
 
-# ---- off-peak text ------------------------------------------------------------------------
+# ---- off-peak ranges as the options flow asks them ----------------------------------------
 
 
-def _clock(text: str, *, end: bool) -> time:
-    hours, minutes = (int(part) for part in re.split(r"[:h]", text.strip().lower()))
-    if end and (hours, minutes) == (24, 0):
-        return MIDNIGHT
-    if not (0 <= hours < 24 and 0 <= minutes < 60):
-        raise ValueError("invalid_range")
-    return time(hours, minutes)
+def split_whole_days(ranges: Iterable[OffPeakRange]) -> list[OffPeakRange]:
+    """Engine ranges of the ranges entered one per form, where 00:00 to 00:00 is a whole day.
 
-
-def _parse_days(text: str) -> frozenset[int]:
-    """Weekdays of "sat,sun", "mon-fri", "fri-mon" (wraps) or "" (every day)."""
-    tokens = _DAY_DASH_RE.sub("-", text.strip().lower()).replace(",", " ").split()
-    if not tokens:
-        return ALL_DAYS
-    days: set[int] = set()
-    for token in tokens:
-        names = [name.rstrip(".") for name in token.split("-")]
-        if len(names) > 2 or any(name not in _DAYS for name in names):
-            raise ValueError("invalid_range")
-        first, last = _DAYS[names[0]], _DAYS[names[-1]]
-        days.update((first + step) % 7 for step in range((last - first) % 7 + 1))
-    return frozenset(days)
-
-
-def _parse_range(days: frozenset[int], start_text: str, end_text: str) -> list[OffPeakRange]:
-    start = _clock(start_text, end=False)
-    end = _clock(end_text, end=True)
-    if start == MIDNIGHT and end == MIDNIGHT and end_text.strip().startswith("24"):
-        # A whole day: the engine reads start == end as empty, so use two halves.
-        return [OffPeakRange(MIDNIGHT, NOON, days), OffPeakRange(NOON, MIDNIGHT, days)]
-    return [OffPeakRange(start, end, days)]
-
-
-def parse_off_peak(text: str) -> list[OffPeakRange]:
-    """Off-peak ranges from the options-flow text.
-
-    One range per line or separated by commas or semicolons: `HH:MM-HH:MM` (minute precision,
-    24:00 as end is midnight, an end before the start runs past midnight), optionally after
-    weekdays, e.g. `sat,sun 00:00-24:00` or `mon-fri 12:04-14:04` (English, French or German
-    day names). Empty text gives no range. Raises ValueError with the form error key
-    "invalid_range" (unreadable), "empty_range" or "overlapping_ranges".
+    The engine reads a range that starts and ends at the same time as empty, so a whole day is
+    00:00-12:00 plus 12:00-00:00 (the way it has always been stored).
     """
-    ranges: list[OffPeakRange] = []
-    for chunk in re.split(r"[;\n]", text):
-        pending: list[str] = []  # days before a comma, e.g. "sat" in "sat,sun 00:00-24:00"
-        for piece in (part.strip() for part in chunk.split(",")):
-            if not piece:
-                continue
-            match = _RANGE_RE.match(piece)
-            if match is None:
-                _parse_days(piece)  # only days: they go with the next range
-                pending.append(piece)
-                continue
-            days = _parse_days(" ".join([*pending, match["days"]]))
-            pending = []
-            ranges += _parse_range(days, match["start"], match["end"])
-        if pending:
-            raise ValueError("invalid_range")
-    if error := validate_off_peak(ranges):
-        raise ValueError(error)
-    return ranges
-
-
-def _format_days(days: frozenset[int]) -> str:
-    if days == ALL_DAYS:
-        return ""
-    runs: list[list[int]] = []
-    for day in sorted(days):
-        if runs and runs[-1][-1] == day - 1:
-            runs[-1].append(day)
+    out: list[OffPeakRange] = []
+    for r in ranges:
+        if r.start == r.end == MIDNIGHT:
+            out += [
+                OffPeakRange(MIDNIGHT, NOON, r.weekdays),
+                OffPeakRange(NOON, MIDNIGHT, r.weekdays),
+            ]
         else:
-            runs.append([day])
-    parts: list[str] = []
-    for run in runs:
-        names = [_ENGLISH_DAYS[day] for day in run]
-        parts.append(f"{names[0]}-{names[-1]}" if len(run) > 2 else ",".join(names))
-    return ",".join(parts) + " "
+            out.append(r)
+    return out
 
 
-def _format_clock(value: time, *, end: bool) -> str:
-    return "24:00" if end and value == MIDNIGHT else value.strftime("%H:%M")
-
-
-def format_off_peak(ranges: Sequence[OffPeakRange]) -> str:
-    """The text `parse_off_peak` reads back as the same ranges, one per line."""
-    lines: list[str] = []
+def join_whole_days(ranges: Sequence[OffPeakRange]) -> list[OffPeakRange]:
+    """The ranges as the options flow shows them, one per form: the inverse of
+    `split_whole_days` (00:00-12:00 followed by 12:00-00:00 on the same days is 00:00-00:00)."""
+    out: list[OffPeakRange] = []
     index = 0
     while index < len(ranges):
         r = ranges[index]
         following = ranges[index + 1] if index + 1 < len(ranges) else None
-        if following == OffPeakRange(NOON, MIDNIGHT, r.weekdays) and r == OffPeakRange(
-            MIDNIGHT, NOON, r.weekdays
+        if r == OffPeakRange(MIDNIGHT, NOON, r.weekdays) and following == OffPeakRange(
+            NOON, MIDNIGHT, r.weekdays
         ):
-            lines.append(f"{_format_days(r.weekdays)}00:00-24:00")
+            out.append(OffPeakRange(MIDNIGHT, MIDNIGHT, r.weekdays))
             index += 2
             continue
-        start, end = _format_clock(r.start, end=False), _format_clock(r.end, end=True)
-        lines.append(f"{_format_days(r.weekdays)}{start}-{end}")
+        out.append(r)
         index += 1
-    return "\n".join(lines)
+    return out
 
 
 # ---- what a tariff change makes stale -------------------------------------------------------
