@@ -14,6 +14,7 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
+from .providers.errors import ProviderError
 
 TOKEN_WARNING = timedelta(days=30)
 NO_DATA_DAYS = 3
@@ -105,3 +106,24 @@ def local_date(moment: datetime) -> str:
 def local_time(moment: datetime) -> str:
     """A date and time for a message, in Home Assistant's time zone."""
     return dt_util.as_local(moment).strftime("%Y-%m-%d %H:%M")
+
+
+type FailureTable = tuple[tuple[type[ProviderError], Problem], ...]
+
+
+def report_failure(
+    hass: HomeAssistant,
+    entry: ConfigEntry,
+    table: FailureTable,
+    failure: ProviderError | None,
+    answered: bool,
+    placeholders: dict[str, str],
+) -> None:
+    """Raise the issue of this run's failure (the first row of `table` it matches); clear
+    the table's other issues once the provider answered without failing."""
+    active = next((p for cls, p in table if isinstance(failure, cls)), None)
+    for problem in {p for _, p in table}:
+        if problem is active:
+            raise_problem(hass, entry, problem, {**placeholders, "error": str(failure)})
+        elif answered:
+            clear_problem(hass, entry, problem)

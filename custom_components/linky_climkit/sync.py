@@ -1,17 +1,32 @@
-"""What every provider's coordinator shares: no polling interval, its own timer."""
+"""The run skeleton every scheduled provider coordinator shares: its own timer (no polling
+interval), the back-off gate, provider errors mapped to re-authentication or a translated
+`UpdateFailed`, the state saved and the next run armed after every run, whatever happened."""
 
 from __future__ import annotations
 
 import logging
+from abc import abstractmethod
 from datetime import datetime, timedelta
+from typing import Protocol
 
-from homeassistant.config_entries import ConfigEntry
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.event import async_track_point_in_utc_time
-from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
+from .providers.errors import AuthError, ProviderError
+
+type ErrorKeys = tuple[tuple[type[ProviderError], str], ...]
+
+
+class RunState(Protocol):
+    """What the skeleton reads and writes of a wing's persisted state."""
+
+    backoff_until: datetime | None
+
 
 _LOGGER = logging.getLogger(__package__)
 
@@ -26,7 +41,17 @@ class SyncRefused(Exception):
 
 
 class ScheduledCoordinator[DataT](DataUpdateCoordinator[DataT]):
-    """Runs when its own schedule says so (daily syncs, retries, backfill), never on a period."""
+    """Runs when its own schedule says so (daily syncs, retries, backfill), never on a period.
+
+    A wing implements `_run` (the calls and imports of one run), `_back_off`, `_save`,
+    `_schedule_next`, `_update_problems` and `snapshot`, and names its translation keys:
+    `AUTH_KEY` for refused credentials, `ERROR_KEYS` (first match) and `ERROR_KEY` for the
+    rest."""
+
+    AUTH_KEY: str
+    ERROR_KEYS: ErrorKeys = ()
+    ERROR_KEY: str
+    state: RunState
 
     def __init__(self, hass: HomeAssistant, entry: ConfigEntry, name: str) -> None:
         """No update_interval: `arm` decides the next run."""
@@ -69,3 +94,61 @@ class ScheduledCoordinator[DataT](DataUpdateCoordinator[DataT]):
         if self._unsub_timer is not None:
             self._unsub_timer()
             self._unsub_timer = None
+
+    # ---- one run ----------------------------------------------------------------------
+
+    async def _async_update_data(self) -> DataT:
+        now = dt_util.utcnow()
+        assert self.config_entry is not None
+        in_setup = self.config_entry.state is ConfigEntryState.SETUP_IN_PROGRESS
+        failure: ProviderError | None = None
+        try:
+            if self.state.backoff_until is None or now >= self.state.backoff_until:
+                self.state.backoff_until = None
+                await self._run(now)
+        except AuthError as err:
+            failure = err
+            self.auth_failed = True
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN, translation_key=self.AUTH_KEY
+            ) from err
+        except ProviderError as err:
+            failure = err
+            self._back_off(err, now)
+            if not in_setup:
+                key = next((k for cls, k in self.ERROR_KEYS if isinstance(err, cls)), None)
+                raise UpdateFailed(
+                    translation_domain=DOMAIN,
+                    translation_key=key or self.ERROR_KEY,
+                    translation_placeholders={"error": str(err)},
+                ) from err
+            _LOGGER.warning("%s: the first run is postponed: %s", self.name, err)
+        finally:
+            await self._save()
+            self._schedule_next()
+            self._update_problems(failure)
+        return self.snapshot()
+
+    @abstractmethod
+    async def _run(self, now: datetime) -> None:
+        """The calls and imports of one run (the back-off gate is open)."""
+
+    @abstractmethod
+    def _back_off(self, err: ProviderError, now: datetime) -> None:
+        """Set `state.backoff_until` after a provider error."""
+
+    @abstractmethod
+    async def _save(self) -> None:
+        """Persist the state."""
+
+    @abstractmethod
+    def _schedule_next(self) -> None:
+        """Arm the timer for the next run."""
+
+    @abstractmethod
+    def _update_problems(self, failure: ProviderError | None) -> None:
+        """Raise or clear the entry's repair issues from this run's outcome."""
+
+    @abstractmethod
+    def snapshot(self) -> DataT:
+        """What the entities show."""

@@ -22,11 +22,11 @@ from custom_components.linky_climkit.const import (
     PROVIDER_LINKY,
 )
 from custom_components.linky_climkit.linky.budget_store import BudgetRefused
-from custom_components.linky_climkit.linky.coordinator import (
+from custom_components.linky_climkit.linky.coordinator import LinkyCoordinator
+from custom_components.linky_climkit.linky.plan import (
     INITIAL_HISTORY_DAYS,
     MAX_POWER_HISTORY_DAYS,
     TRAILING_DAYS,
-    LinkyCoordinator,
 )
 from custom_components.linky_climkit.statistics.aggregation import hour_starts
 from custom_components.linky_climkit.statistics.ids import statistic_id

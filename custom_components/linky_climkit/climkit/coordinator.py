@@ -15,9 +15,7 @@ from zoneinfo import ZoneInfo
 
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.storage import Store
-from homeassistant.helpers.update_coordinator import UpdateFailed
 from homeassistant.util import dt as dt_util
 from homeassistant.util.unit_conversion import VolumeConverter
 
@@ -33,7 +31,7 @@ from ..pipeline import Pipeline
 from ..providers.climkit import ClimkitClient, MeterInfo, SiteInfo, SiteSensor
 from ..providers.climkit_parse import exposed_meters
 from ..providers.errors import AuthError, NoDataError, ProviderError
-from ..repair_issues import NO_DATA_DAYS, Problem, clear_problem, raise_problem, set_problem
+from ..repair_issues import NO_DATA_DAYS, FailureTable, Problem, report_failure, set_problem
 from ..schedule import next_sync
 from ..statistics.aggregation import day_start
 from ..statistics.ids import StatisticSpec, energy_spec, statistic_id
@@ -53,6 +51,10 @@ STORAGE_VERSION = 1
 BATTERY_CHANNELS = (Channel.BATTERY_CHARGE, Channel.BATTERY_DISCHARGE)
 SENSOR_LOOKBACK = timedelta(days=1)
 SENSOR_PERIOD = timedelta(hours=1)
+CLIMKIT_FAILURES: FailureTable = (
+    (AuthError, Problem.CLIMKIT_AUTH),
+    (NoDataError, Problem.SITE_GONE),
+)
 SWISS = ZoneInfo("Europe/Zurich")  # loaded at import time, in the executor
 
 
@@ -86,6 +88,10 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
     """One Climkit site: discover, import history, sync daily."""
 
     config_entry: ConfigEntry[ClimkitCoordinator]
+    state: ClimkitState
+    AUTH_KEY = "climkit_auth_failed"
+    ERROR_KEYS = ((NoDataError, "site_gone"),)
+    ERROR_KEY = "climkit_error"
 
     def __init__(self, hass: HomeAssistant, entry: ConfigEntry, client: ClimkitClient) -> None:
         """Nothing is called here; `_async_setup` loads the persisted state."""
@@ -97,6 +103,7 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
         self.tz = SWISS  # until the site's own zone is read in _async_setup
         self.next_daily: datetime | None = None
         self._reload_wanted = False
+        self._requests_before = 0
         self.gateway: GatewayCoordinator | None = None
         self._store: Store[dict[str, Any]] = Store(
             hass, STORAGE_VERSION, f"{DOMAIN}.climkit.{entry.entry_id}"
@@ -145,53 +152,31 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
 
     # ---- running ---------------------------------------------------------------------
 
-    async def _async_update_data(self) -> ClimkitData:
-        now = dt_util.utcnow()
-        in_setup = self.config_entry.state is ConfigEntryState.SETUP_IN_PROGRESS
-        failure: ProviderError | None = None
-        requests = self.client.request_count
-        try:
-            if self.state.backoff_until is None or now >= self.state.backoff_until:
-                self.state.backoff_until = None
-                if self.state.site is None:
-                    await self._discover()
-                synced = False
-                if not self.state.history_done:
-                    await self._run_history_window()
-                elif self.next_daily is not None and now >= self.next_daily:
-                    await self._run_daily(now)
-                    synced = True
-                elif self.state.requested:
-                    await self._run_requested()
-                if self._sensors_due(now, synced):
-                    await self._refresh_sensors(now)
-        except AuthError as err:
-            failure = err
-            self.auth_failed = True
-            raise ConfigEntryAuthFailed(
-                translation_domain=DOMAIN, translation_key="climkit_auth_failed"
-            ) from err
-        except ProviderError as err:
-            failure = err
-            self.state.backoff_until = now + UPSTREAM_BACKOFF
-            self.state.last_error, self.state.last_error_at = str(err), now
-            if not in_setup:
-                key = "site_gone" if isinstance(err, NoDataError) else "climkit_error"
-                raise UpdateFailed(
-                    translation_domain=DOMAIN,
-                    translation_key=key,
-                    translation_placeholders={"error": str(err)},
-                ) from err
-            _LOGGER.warning("Climkit import postponed: %s", err)
-        finally:
-            self.state.calls = self.client.request_count
-            await self._store.async_save(self.state.as_dict())
-            self._schedule_next()
-            self._update_problems(failure, self.client.request_count > requests)
-            if self._reload_wanted:
-                self._reload_wanted = False
-                self.hass.config_entries.async_schedule_reload(self.config_entry.entry_id)
-        return self.snapshot()
+    async def _run(self, now: datetime) -> None:
+        self._requests_before = self.client.request_count
+        if self.state.site is None:
+            await self._discover()
+        synced = False
+        if not self.state.history_done:
+            await self._run_history_window()
+        elif self.next_daily is not None and now >= self.next_daily:
+            await self._run_daily(now)
+            synced = True
+        elif self.state.requested:
+            await self._run_requested()
+        if self._sensors_due(now, synced):
+            await self._refresh_sensors(now)
+
+    def _back_off(self, err: ProviderError, now: datetime) -> None:
+        self.state.backoff_until = now + UPSTREAM_BACKOFF
+        self.state.last_error, self.state.last_error_at = str(err), now
+
+    async def _save(self) -> None:
+        self.state.calls = self.client.request_count
+        await self._store.async_save(self.state.as_dict())
+        if self._reload_wanted:
+            self._reload_wanted = False
+            self.hass.config_entries.async_schedule_reload(self.config_entry.entry_id)
 
     async def _discover(self) -> None:
         site = await self.client.installation_infos(self.site_id)
@@ -242,16 +227,10 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
         self.state.sensor_values = values
         self.state.sensors_read_at = now
 
-    def _update_problems(self, failure: ProviderError | None, asked: bool) -> None:
+    def _update_problems(self, failure: ProviderError | None) -> None:
         hass, entry = self.hass, self.config_entry
-        for problem, active in (
-            (Problem.CLIMKIT_AUTH, isinstance(failure, AuthError)),
-            (Problem.SITE_GONE, isinstance(failure, NoDataError)),
-        ):
-            if active:
-                raise_problem(hass, entry, problem, {"error": str(failure)})
-            elif failure is None and asked:
-                clear_problem(hass, entry, problem)
+        asked = self.client.request_count > self._requests_before
+        report_failure(hass, entry, CLIMKIT_FAILURES, failure, failure is None and asked, {})
         last = self.state.last_day
         stale = self.state.history_done and (
             last is None or (self._today() - last).days > NO_DATA_DAYS

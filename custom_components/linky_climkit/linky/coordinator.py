@@ -15,15 +15,13 @@ from typing import Any
 
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.storage import Store
-from homeassistant.helpers.update_coordinator import UpdateFailed
 from homeassistant.util import dt as dt_util
 
 from ..const import CONF_PRM, CONF_SYNC_OFFSET, DOMAIN
 from ..model import Channel, Series
 from ..pipeline import Pipeline
-from ..providers.conso_api import ConsoApiClient, ConsoApiType, history_start, windows
+from ..providers.conso_api import ConsoApiClient, ConsoApiType, history_start
 from ..providers.conso_api_parse import PARIS
 from ..providers.errors import (
     AuthError,
@@ -39,11 +37,11 @@ from ..providers.errors import (
 from ..providers.token import decode_token
 from ..repair_issues import (
     NO_DATA_DAYS,
+    FailureTable,
     Problem,
-    clear_problem,
     local_date,
     local_time,
-    raise_problem,
+    report_failure,
     set_problem,
     token_expiring,
 )
@@ -55,40 +53,32 @@ from ..tariffs.costs import CostBook
 from .adapter import PRODUCTION_TYPES, Collected, channel_of, parse
 from .budget import Priority
 from .budget_store import BudgetManager, BudgetRefused
+from .plan import (
+    BACKFILL_CALLS_PER_RUN,
+    CURVE_TYPE,
+    TRAILING_DAYS,
+    HistoryPlan,
+    anchor_week,
+    history_tasks,
+    initial_plan,
+)
 from .state import FetchTask, LinkyState
 
 _LOGGER = logging.getLogger(__name__)
 
-TRAILING_DAYS = 7
-INITIAL_HISTORY_DAYS = 1095
-MAX_POWER_HISTORY_DAYS = 365
-BACKFILL_CALLS_PER_RUN = 4
 BACKFILL_PAUSE = timedelta(minutes=45)
 UPSTREAM_BACKOFF = timedelta(minutes=30)
 QUOTA_BACKOFF = timedelta(hours=3)
 BLOCKED_BACKOFF = timedelta(hours=24)
 STORAGE_VERSION = 1
-
-DAILY_TYPE = {
-    Channel.CONSUMPTION: ConsoApiType.DAILY_CONSUMPTION,
-    Channel.PRODUCTION: ConsoApiType.DAILY_PRODUCTION,
-}
-CURVE_TYPE = {
-    Channel.CONSUMPTION: ConsoApiType.CONSUMPTION_LOAD_CURVE,
-    Channel.PRODUCTION: ConsoApiType.PRODUCTION_LOAD_CURVE,
-}
+LINKY_FAILURES: FailureTable = (
+    (AuthError, Problem.TOKEN_INVALID),
+    (NotAuthorisedError, Problem.PRM_NOT_AUTHORISED),
+    (BlockedError, Problem.BLOCKED),
+    (QuotaError, Problem.QUOTA),
+)
 
 type LinkyConfigEntry = ConfigEntry[LinkyCoordinator]
-
-
-@dataclass(frozen=True, slots=True)
-class HistoryPlan:
-    """What `import_history` queued: calls, and the backfill runs they take."""
-
-    calls: int
-    queued: int
-    runs: int
-    available_now: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,30 +96,20 @@ class LinkyData:
     cost: tuple[date, float, str] | None = None
 
 
-def initial_plan(today: date, *, max_power: bool = True) -> list[FetchTask]:
-    """The first import, newest first: at most 10 calls for 3 years of daily data."""
-    recent = today - timedelta(days=365)
-    tasks = [
-        FetchTask(ConsoApiType.DAILY_CONSUMPTION, recent, today),
-        FetchTask(ConsoApiType.CONSUMPTION_LOAD_CURVE, today - timedelta(TRAILING_DAYS), today),
-    ]
-    if max_power:
-        start = today - timedelta(days=MAX_POWER_HISTORY_DAYS)
-        tasks.append(FetchTask(ConsoApiType.MAX_POWER, start, today))
-    tasks += [
-        FetchTask(ConsoApiType.DAILY_PRODUCTION, recent, today),
-        FetchTask(ConsoApiType.PRODUCTION_LOAD_CURVE, today - timedelta(TRAILING_DAYS), today),
-    ]
-    oldest = today - timedelta(days=INITIAL_HISTORY_DAYS)
-    for type_ in (ConsoApiType.DAILY_CONSUMPTION, ConsoApiType.DAILY_PRODUCTION):
-        tasks += [FetchTask(type_, s, e) for s, e in windows(type_, oldest, recent)]
-    return tasks
-
-
 class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
     """One PRM: schedule, budget, fetch, import."""
 
     config_entry: LinkyConfigEntry
+    state: LinkyState
+    AUTH_KEY = "auth_failed"
+    ERROR_KEYS = (
+        (BlockedError, "blocked"),
+        (QuotaError, "quota"),
+        (NotAuthorisedError, "not_authorised"),
+        (ProviderConnectionError, "cannot_connect"),
+        (InvalidResponseError, "invalid_response"),
+    )
+    ERROR_KEY = "service_error"
 
     def __init__(
         self,
@@ -199,39 +179,20 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
 
     # ---- running ---------------------------------------------------------------------
 
-    async def _async_update_data(self) -> LinkyData:
-        now = dt_util.utcnow()
-        in_setup = self.config_entry.state is ConfigEntryState.SETUP_IN_PROGRESS
+    async def _run(self, now: datetime) -> None:
         self._answered = 0
-        failure: ProviderError | None = None
         try:
-            if self.state.backoff_until is None or now >= self.state.backoff_until:
-                self.state.backoff_until = None
-                if self.state.pending:
-                    await self._run_first_import(now)
-                elif self.next_daily is not None and now >= self.next_daily:
-                    await self._run_daily(now)
-                if self._backfill_due(now):
-                    await self._run_backfill()
-        except AuthError as err:
-            failure = err
-            self.auth_failed = True
-            raise ConfigEntryAuthFailed(
-                translation_domain=DOMAIN, translation_key="auth_failed"
-            ) from err
+            if self.state.pending:
+                await self._run_first_import(now)
+            elif self.next_daily is not None and now >= self.next_daily:
+                await self._run_daily(now)
+            if self._backfill_due(now):
+                await self._run_backfill()
         except BudgetRefused as err:
             _LOGGER.debug("Call postponed by the budget until %s", err.retry_at)
-        except ProviderError as err:
-            failure = err
-            self._back_off(err, now)
-            if not in_setup:
-                raise _update_failed(err) from err
-            _LOGGER.warning("First import of a Linky meter postponed: %s", err)
-        finally:
-            await self._store.async_save(self.state.as_dict())
-            self._schedule_next()
-            self._update_problems(failure)
-        return self.snapshot()
+
+    async def _save(self) -> None:
+        await self._store.async_save(self.state.as_dict())
 
     def _update_problems(self, failure: ProviderError | None) -> None:
         """Raise or clear the entry's repair issues from this run's outcome and the state."""
@@ -244,20 +205,9 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
             token_expiring(expiry),
             {"date": local_date(expiry) if expiry else ""},
         )
-        answered = failure is None and self._answered > 0
-        transient = {
-            Problem.TOKEN_INVALID: isinstance(failure, AuthError),
-            Problem.PRM_NOT_AUTHORISED: isinstance(failure, NotAuthorisedError),
-            Problem.BLOCKED: isinstance(failure, BlockedError),
-            Problem.QUOTA: isinstance(failure, QuotaError)
-            and not isinstance(failure, BlockedError),
-        }
         until = local_time(self.state.backoff_until) if self.state.backoff_until else ""
-        for problem, active in transient.items():
-            if active:
-                raise_problem(hass, entry, problem, {"until": until, "error": str(failure)})
-            elif answered:
-                clear_problem(hass, entry, problem)
+        answered = failure is None and self._answered > 0
+        report_failure(hass, entry, LINKY_FAILURES, failure, answered, {"until": until})
         set_problem(hass, entry, Problem.PRODUCTION_NOT_AUTHORISED, self.state.production_refused)
         set_problem(hass, entry, Problem.HOURLY_COLLECTION_DISABLED, self.state.hourly_missing)
         last = self.state.last_day
@@ -350,19 +300,11 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
         self._next_backfill = dt_util.utcnow() + BACKFILL_PAUSE
 
     def _anchor_week(self, task: FetchTask, collected: Collected) -> FetchTask:
-        """The first import's hourly week ends on the newest published day, not on today:
-        before publication (~08:00) yesterday is not there yet, and a week ending today would
-        hold only 6 days of load curve."""
         channel = channel_of(ConsoApiType(task.type))
-        known = collected.days_of(channel)
+        published = collected.days_of(channel)
         if channel is Channel.CONSUMPTION and self.state.last_day is not None:
-            known.add(self.state.last_day)
-        if not known:
-            return task
-        end = max(known) + timedelta(days=1)
-        if end >= task.end:
-            return task
-        return FetchTask(task.type, end - timedelta(days=TRAILING_DAYS), end)
+            published.add(self.state.last_day)
+        return anchor_week(task, published)
 
     async def _run_daily(self, now: datetime) -> None:
         today = self._today()
@@ -493,16 +435,10 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
     def request_history(self, first: date, last: date) -> HistoryPlan:
         """Queue the re-reading of [first, last] (local days) at backfill priority: daily
         figures, and the load curve where Enedis keeps it. Nothing is called here."""
-        today = self._today()
-        end = min(last, today - timedelta(days=1)) + timedelta(days=1)
-        tasks: list[FetchTask] = []
         channels = [Channel.CONSUMPTION]
         if self.state.production:
             channels.append(Channel.PRODUCTION)
-        for channel in channels:
-            for type_ in (DAILY_TYPE[channel], CURVE_TYPE[channel]):
-                start = max(first, history_start(type_, today))
-                tasks += [FetchTask(type_.value, s, e) for s, e in windows(type_, start, end)]
+        tasks = history_tasks(first, last, self._today(), channels)
         known = {(t.type, t.start, t.end) for t in self.state.requested}
         new = [t for t in tasks if (t.type, t.start, t.end) not in known]
         self.state.requested += new
@@ -598,24 +534,6 @@ def _token_expiry(token: str) -> datetime | None:
         return decode_token(token).expires_at
     except AuthError:
         return None
-
-
-_TRANSLATION_KEYS: list[tuple[type[ProviderError], str]] = [
-    (BlockedError, "blocked"),
-    (QuotaError, "quota"),
-    (NotAuthorisedError, "not_authorised"),
-    (ProviderConnectionError, "cannot_connect"),
-    (InvalidResponseError, "invalid_response"),
-]
-
-
-def _update_failed(err: ProviderError) -> UpdateFailed:
-    key = next((k for cls, k in _TRANSLATION_KEYS if isinstance(err, cls)), "service_error")
-    return UpdateFailed(
-        translation_domain=DOMAIN,
-        translation_key=key,
-        translation_placeholders={"error": str(err)},
-    )
 
 
 __all__: list[str] = ["LinkyConfigEntry", "LinkyCoordinator", "LinkyData"]
