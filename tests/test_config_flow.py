@@ -68,7 +68,7 @@ async def test_two_prms_make_two_entries(
     result = await paris.config_entries.flow.async_configure(
         result["flow_id"], {CONF_PRM: [PRM, PROD_PRM]}
     )
-    await paris.async_block_till_done()
+    await paris.async_block_till_done(wait_background_tasks=True)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     entries = paris.config_entries.async_entries(DOMAIN)
     assert sorted(e.unique_id or "" for e in entries) == sorted([PRM, PROD_PRM])

@@ -36,7 +36,7 @@ async def test_token_expiring_soon(
     entry = linky_entry(conso_sim, PRM, token=token_for(PRM, iat=NOW - timedelta(days=1080)))
     entry.add_to_hass(paris)
     assert await paris.config_entries.async_setup(entry.entry_id)
-    await paris.async_block_till_done()
+    await paris.async_block_till_done(wait_background_tasks=True)
     issue = active(paris)["token_expiring"]
     assert issue.severity is ir.IssueSeverity.WARNING
     assert issue.translation_placeholders is not None
@@ -138,11 +138,11 @@ async def test_removing_an_entry_calls_nothing(
     entry = linky_entry(conso_sim, PRM, token=token_for(PRM, iat=NOW - timedelta(days=1080)))
     entry.add_to_hass(paris)
     assert await paris.config_entries.async_setup(entry.entry_id)
-    await paris.async_block_till_done()
+    await paris.async_block_till_done(wait_background_tasks=True)
     calls = len(conso_sim.calls)
     assert active(paris)
     await paris.config_entries.async_remove(entry.entry_id)
-    await paris.async_block_till_done()
+    await paris.async_block_till_done(wait_background_tasks=True)
     assert len(conso_sim.calls) == calls
     assert not active(paris)
 
@@ -157,7 +157,7 @@ async def test_climkit_credentials_rejected(
     entry = climkit_entry(climkit_sim)
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     climkit_sim.password = "changed"
     climkit_sim.revoke_tokens()
     await advance(hass, freezer, [entry.runtime_data], CH_NOW + timedelta(days=1))

@@ -190,7 +190,7 @@ async def test_refusals(
     gateway = gateway_entry(gateway_sim)
     gateway.add_to_hass(hass)
     assert await hass.config_entries.async_setup(gateway.entry_id)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     cases: list[tuple[str, dict[str, Any], str]] = [
         ("sync_now", {"config_entry_id": "nope"}, "entry_not_found"),
         ("sync_now", {"config_entry_id": gateway.entry_id}, "not_for_gateway"),

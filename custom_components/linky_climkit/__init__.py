@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.start import async_at_started
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.typing import ConfigType
 from homeassistant.util import dt as dt_util
@@ -54,16 +57,33 @@ async def async_setup_entry(hass: HomeAssistant, entry: LinkyClimkitConfigEntry)
         if coordinator.token_expiry is not None and coordinator.token_expiry <= dt_util.utcnow():
             raise ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="token_expired")
     entry.async_on_unload(coordinator.async_cancel_timer)
-    await coordinator.async_config_entry_first_refresh()
+    await coordinator.async_restore()
     entry.runtime_data = coordinator
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(entry.add_update_listener(_async_options_updated))
-    if coordinator.costs.stale:
-        # The tariff changed (or was set): price the stored energy again, in the background.
-        entry.async_create_background_task(
-            hass, coordinator.async_recompute_costs(), f"{DOMAIN} costs {entry.entry_id}"
-        )
+    # Import work waits on the recorder, which writes nothing until Home Assistant has
+    # started: it runs in the entry's background once started, never during the set-up.
+    entry.async_on_unload(async_at_started(hass, partial(_async_start, entry, coordinator)))
     return True
+
+
+@callback
+def _async_start(
+    entry: LinkyClimkitConfigEntry,
+    coordinator: LinkyCoordinator | ClimkitCoordinator,
+    hass: HomeAssistant,
+) -> None:
+    """Home Assistant has started: the first run, then (when the tariff changed or was
+    set) the stored energy priced again, in the entry's background (cancelled on unload)."""
+    entry.async_create_background_task(
+        hass, _async_first_run(coordinator), f"{DOMAIN} first run {entry.entry_id}"
+    )
+
+
+async def _async_first_run(coordinator: LinkyCoordinator | ClimkitCoordinator) -> None:
+    await coordinator.async_refresh()
+    if coordinator.costs.stale:
+        await coordinator.async_recompute_costs()
 
 
 async def _async_setup_gateway(hass: HomeAssistant, entry: LinkyClimkitConfigEntry) -> bool:

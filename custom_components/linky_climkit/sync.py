@@ -9,7 +9,7 @@ from abc import abstractmethod
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from homeassistant.config_entries import ConfigEntry, ConfigEntryState
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.event import async_track_point_in_utc_time
@@ -66,15 +66,17 @@ class ScheduledCoordinator[DataT](DataUpdateCoordinator[DataT]):
         self.next_run: datetime | None = None
         self.auth_failed = False
         self._unsub_timer: CALLBACK_TYPE | None = None
+        self._stopped = False
 
     @callback
     def arm(self, when: datetime) -> None:
-        """Run again at `when` (at least one second from now); never after refused credentials:
-        nothing is called until the user gives new ones (the entry then reloads)."""
+        """Run again at `when` (at least one second from now); never after refused credentials
+        (nothing is called until the user gives new ones, the entry then reloads), nor once
+        unloaded (a run that ends after the unload must not re-arm)."""
         if self._unsub_timer is not None:
             self._unsub_timer()
             self._unsub_timer = None
-        if self.auth_failed:
+        if self.auth_failed or self._stopped:
             self.next_run = None
             return
         self.next_run = max(when, dt_util.utcnow() + timedelta(seconds=1))
@@ -90,17 +92,23 @@ class ScheduledCoordinator[DataT](DataUpdateCoordinator[DataT]):
 
     @callback
     def async_cancel_timer(self) -> None:
-        """Stop the schedule (unload)."""
+        """Stop the schedule for good (unload)."""
+        self._stopped = True
         if self._unsub_timer is not None:
             self._unsub_timer()
             self._unsub_timer = None
+
+    async def async_restore(self) -> None:
+        """Read the persisted state and show it: no provider call, no recorder wait (the set-up
+        runs before Home Assistant has started; the first run comes after)."""
+        await self._async_setup()
+        self.data = self.snapshot()
 
     # ---- one run ----------------------------------------------------------------------
 
     async def _async_update_data(self) -> DataT:
         now = dt_util.utcnow()
         assert self.config_entry is not None
-        in_setup = self.config_entry.state is ConfigEntryState.SETUP_IN_PROGRESS
         failure: ProviderError | None = None
         try:
             if self.state.backoff_until is None or now >= self.state.backoff_until:
@@ -115,19 +123,21 @@ class ScheduledCoordinator[DataT](DataUpdateCoordinator[DataT]):
         except ProviderError as err:
             failure = err
             self._back_off(err, now)
-            if not in_setup:
-                key = next((k for cls, k in self.ERROR_KEYS if isinstance(err, cls)), None)
-                raise UpdateFailed(
-                    translation_domain=DOMAIN,
-                    translation_key=key or self.ERROR_KEY,
-                    translation_placeholders={"error": str(err)},
-                ) from err
-            _LOGGER.warning("%s: the first run is postponed: %s", self.name, err)
+            key = next((k for cls, k in self.ERROR_KEYS if isinstance(err, cls)), None)
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key=key or self.ERROR_KEY,
+                translation_placeholders={"error": str(err)},
+            ) from err
         finally:
             await self._save()
             self._schedule_next()
             self._update_problems(failure)
+            self._after_run()
         return self.snapshot()
+
+    def _after_run(self) -> None:
+        """What a wing does once the run is saved and the next one armed (e.g. reload)."""
 
     @abstractmethod
     async def _run(self, now: datetime) -> None:

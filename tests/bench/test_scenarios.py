@@ -799,7 +799,7 @@ async def import_climkit(
     entry.add_to_hass(hass)
     clock.sync()
     assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     coordinator: ClimkitCoordinator = entry.runtime_data
     runs = 1
     while not coordinator.state.history_done and (windows is None or runs < windows):

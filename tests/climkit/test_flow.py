@@ -74,7 +74,7 @@ async def test_two_sites_two_entries(hass: HomeAssistant, two_sites: ClimkitSimu
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"sites": [DEMO_SITE_ID, OTHER_SITE]}
     )
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     entries = {e.unique_id: e for e in hass.config_entries.async_entries(DOMAIN)}
     assert set(entries) == {DEMO_SITE_ID, OTHER_SITE}

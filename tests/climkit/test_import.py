@@ -58,7 +58,7 @@ async def setup_site(
         entry = climkit_entry(sim, site_id)
         entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     assert entry.state is ConfigEntryState.LOADED
     coordinator: ClimkitCoordinator = entry.runtime_data
     for _ in range(60):

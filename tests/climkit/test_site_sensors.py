@@ -159,7 +159,7 @@ async def test_option_turns_the_hourly_refresh_on(
     await hass.config_entries.options.async_configure(
         result["flow_id"], {CONF_SITE_SENSORS_HOURLY: True}
     )
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     assert entry.options == {CONF_SITE_SENSORS_HOURLY: True}
     coordinator: ClimkitCoordinator = entry.runtime_data
     assert coordinator.hourly_sensors

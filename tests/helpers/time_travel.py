@@ -44,7 +44,7 @@ async def setup_linky(
     entry = linky_entry(sim, prm)
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     return entry, entry.runtime_data
 
 
@@ -67,7 +67,7 @@ async def setup_climkit_site(
         )
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     coordinator: ClimkitCoordinator = entry.runtime_data
     for _ in range(5):
         if coordinator.state.history_done:

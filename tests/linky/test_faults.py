@@ -263,7 +263,7 @@ async def test_connection_refused_at_setup(
         entry, data={**entry.data, "api_url": "http://127.0.0.1:9/api"}
     )
     assert await paris.config_entries.async_setup(entry.entry_id)
-    await paris.async_block_till_done()
+    await paris.async_block_till_done(wait_background_tasks=True)
     coordinator = entry.runtime_data
     assert entry.state is ConfigEntryState.LOADED
     assert coordinator.state.pending

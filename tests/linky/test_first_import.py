@@ -25,7 +25,7 @@ async def test_first_import_consumption_only(
     entry = linky_entry(conso_sim)
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     assert entry.state is ConfigEntryState.LOADED
 
     assert len(conso_sim.calls) <= 10
@@ -61,7 +61,7 @@ async def test_first_import_with_production(
     entry = linky_entry(conso_sim, PROD_PRM)
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     assert len(conso_sim.calls) <= 10
     rows = await hourly_rows(hass, statistic_id(PROD_PRM, "production"))
     assert_continuous(rows)
@@ -93,7 +93,7 @@ async def test_first_import_gets_seven_hourly_days_at_any_hour(
     entry = linky_entry(conso_sim)
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
 
     rows = await hourly_rows(hass, statistic_id(PRM, "consumption"))
     assert_continuous(rows)

@@ -47,7 +47,7 @@ async def test_restarts_give_the_same_statistics(
         sim.add_fault("unknown_error", types={"production_quotidienne"}, remaining=1)
         restarted.add_to_hass(hass)
         assert await hass.config_entries.async_setup(restarted.entry_id)
-        await hass.async_block_till_done()
+        await hass.async_block_till_done(wait_background_tasks=True)
         assert restarted.runtime_data.state.pending
         assert await hass.config_entries.async_reload(restarted.entry_id)  # restart
         coordinators = [steady.runtime_data, restarted.runtime_data]

@@ -121,7 +121,7 @@ async def test_expired_token_starts_reauth_without_calls(
     entry = linky_entry(conso_sim, PRM, token=make_token([PRM], iat=NOW - timedelta(days=1100)))
     entry.add_to_hass(paris)
     assert not await paris.config_entries.async_setup(entry.entry_id)
-    await paris.async_block_till_done()
+    await paris.async_block_till_done(wait_background_tasks=True)
     assert entry.state is ConfigEntryState.SETUP_ERROR
     assert conso_sim.calls == []
     flows = paris.config_entries.flow.async_progress_by_handler(DOMAIN)

@@ -74,7 +74,7 @@ async def test_daily_sync_reimport_and_correction(
 
     hass.bus.async_listen(EVENT_DATA_IMPORTED, events.append, event_filter=not_backfill)
     _, coordinator = await setup_linky(hass, conso_sim, PRM)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     assert len(events) == 1
     assert events[0].data["meter"] == PRM
     before = await hourly_rows(hass, CONSUMPTION)
@@ -131,7 +131,7 @@ async def test_restart_mid_backfill(
     curve_calls = len(conso_sim.calls_of("courbe_de_charge_consommation"))
 
     assert await hass.config_entries.async_reload(entry.entry_id)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     assert len(conso_sim.calls_of("courbe_de_charge_consommation")) == curve_calls
     coordinator = entry.runtime_data
     assert coordinator.state.backfill_cursor["consumption"] == cursor

@@ -174,7 +174,9 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
     async def _save(self) -> None:
         self.state.calls = self.client.request_count
         await self._store.async_save(self.state.as_dict())
-        if self._reload_wanted:
+
+    def _after_run(self) -> None:
+        if self._reload_wanted:  # new or removed meters or sensors: their entities follow
             self._reload_wanted = False
             self.hass.config_entries.async_schedule_reload(self.config_entry.entry_id)
 
