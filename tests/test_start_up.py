@@ -124,8 +124,8 @@ async def test_climkit_history_pending_at_start(
     freezer: FrozenDateTimeFactory,
     starting: StartingRecorder,
 ) -> None:
-    """A Climkit site whose history is not imported yet: nothing at set-up, the first
-    window once started."""
+    """A Climkit site whose history is not imported yet: the set-up only discovers the site
+    (its meters and sensors are the entities to create), the history comes once started."""
     await hass.config.async_set_time_zone("Europe/Zurich")
     freezer.move_to(CH_NOW)
     entry = climkit_entry(climkit_sim)
@@ -134,12 +134,13 @@ async def test_climkit_history_pending_at_start(
         assert await hass.config_entries.async_setup(entry.entry_id)
         await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
-    assert climkit_sim.calls == []
+    assert climkit_sim.calls_to("site_data") == []
     assert starting.waits_before_start == 0
+    assert entry.runtime_data.state.meters  # discovered: their devices exist already
 
     starting.start()
     await hass.async_block_till_done(wait_background_tasks=True)
-    assert climkit_sim.calls
+    assert climkit_sim.calls_to("site_data")
     rows = await hourly_rows(hass, statistic_id(DEMO_SITE_ID, "consumption"))
     assert rows
     assert_continuous(rows)

@@ -17,13 +17,14 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from datetime import time as wall_time
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 
 from tests.simulators.climkit import DEMO_SITE_ID, ClimkitSimulator, demo_site
-from tests.simulators.conso_api import ConsoApiSimulator, MeterProfile, make_token
+from tests.simulators.conso_api import PARIS, ConsoApiSimulator, MeterProfile, make_token
 
 ROOT = Path(__file__).resolve().parents[2]
 DOMAIN = "linky_climkit"
@@ -58,6 +59,46 @@ async def until[T](check: Callable[[], Awaitable[T | None]], what: str, seconds:
         await asyncio.sleep(0.5)
 
 
+# ---- the clock ---------------------------------------------------------------------------
+
+FAKETIME_LIBRARY = Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1")
+
+
+@dataclass(frozen=True)
+class Clock:
+    """The wall clock of a run: real time, or real time shifted by `offset` for every process
+    of the run (Home Assistant and Chromium through libfaketime, the simulators and the test
+    through `now`), so a run can live at any hour of the day."""
+
+    offset: timedelta = timedelta(0)
+
+    @classmethod
+    def at(cls, paris: wall_time) -> Clock:
+        """Today (Paris) at `paris`, from now on."""
+        now = datetime.now(UTC)
+        target = datetime.combine(now.astimezone(PARIS).date(), paris, PARIS)
+        return cls(target - now)
+
+    def now(self) -> datetime:
+        """Aware UTC."""
+        return datetime.now(UTC) + self.offset
+
+    def today(self) -> date:
+        """The Paris day."""
+        return self.now().astimezone(PARIS).date()
+
+    def env(self) -> dict[str, str]:
+        """What a child process needs to live on this clock."""
+        if not self.offset:
+            return {}
+        return {
+            "LD_PRELOAD": str(FAKETIME_LIBRARY),
+            "FAKETIME": f"{int(self.offset.total_seconds()):+d}s",
+            "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+            "FAKETIME_DONT_RESET": "1",
+        }
+
+
 # ---- simulators -------------------------------------------------------------------------
 
 
@@ -68,6 +109,7 @@ class Simulators:
 
     conso_port: int = 0
     climkit_port: int = 0
+    clock: Clock = field(default_factory=Clock)
     conso: ConsoApiSimulator = field(init=False)
     climkit: ClimkitSimulator = field(init=False)
     conso_url: str = ""
@@ -75,12 +117,14 @@ class Simulators:
 
     async def start(self) -> None:
         """Serve both (on the given ports, else free ones)."""
-        today = datetime.now(UTC).date()
+        now = self.clock.now()
+        hourly_since = now.date() - timedelta(30)
         self.conso = ConsoApiSimulator(
-            [MeterProfile(PRM, seed=3, has_production=True, hourly_since=today - timedelta(30))]
+            [MeterProfile(PRM, seed=3, has_production=True, hourly_since=hourly_since)],
+            clock=self.clock.now,
         )
         self.climkit = ClimkitSimulator(
-            [demo_site(creation=datetime.now(UTC) - timedelta(days=45))]
+            [demo_site(creation=now - timedelta(days=45))], clock=self.clock.now
         )
         self.conso_url = await self.conso.start(self.conso_port) + "/api"
         await self.climkit.start(self.climkit_port)
@@ -132,6 +176,7 @@ class HomeAssistantProcess:
 
     config_dir: Path
     port: int
+    clock: Clock = field(default_factory=Clock)
     process: asyncio.subprocess.Process | None = None
 
     @property
@@ -169,7 +214,12 @@ class HomeAssistantProcess:
             stderr=out,
             # The port as Home Assistant's default (no `http:` in YAML): a YAML port would be
             # a "new HTTP configuration" to confirm in the UI after each restart.
-            env={**os.environ, "PYTHONUNBUFFERED": "1", "SETUP_PORT": str(self.port)},
+            env={
+                **os.environ,
+                "PYTHONUNBUFFERED": "1",
+                "SETUP_PORT": str(self.port),
+                **self.clock.env(),
+            },
         )
         out.close()
 
@@ -458,7 +508,7 @@ def _meter_id(prim_ad: int) -> str:
 async def imported(api: HomeAssistantApi, sims: Simulators) -> bool | None:
     """Both first imports are done: Linky up to its newest published day, the Climkit site
     back to its creation day."""
-    today = date.today()
+    today = sims.clock.today()
     creation = sims.climkit.sites[DEMO_SITE_ID].creation.date()
     linky = await api.daily(statistic(PRM, "consumption"), today - timedelta(days=3), today)
     site = await api.daily(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import AsyncIterator
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -23,8 +23,10 @@ import pytest
 from tests.e2e.browser import NO_DATA, Browser, chromium
 from tests.e2e.stack import (
     DOMAIN,
+    FAKETIME_LIBRARY,
     OWNER,
     PRM,
+    Clock,
     HomeAssistantApi,
     HomeAssistantProcess,
     Simulators,
@@ -43,14 +45,33 @@ PARIS = ZoneInfo("Europe/Paris")
 SCREENSHOT_ENV = "E2E_SCREENSHOT"  # also copy the dashboard's screenshot there
 
 
+# Hours (Paris) the whole run lives at, besides the real time: before and after Enedis
+# publishes yesterday (~08:00), just after midnight, just before it.
+HOURS = {"now": None, "00:30": time(0, 30), "07:59": time(7, 59), "08:01": time(8, 1)}
+HOURS["23:59"] = time(23, 59)
+
+
+@pytest.fixture(params=list(HOURS))
+def clock(request: pytest.FixtureRequest) -> Clock:
+    """Real time, or a shifted clock for every process of the run (libfaketime)."""
+    at = HOURS[request.param]
+    if at is None:
+        return Clock()
+    if not FAKETIME_LIBRARY.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"libfaketime is missing ({FAKETIME_LIBRARY}): apt install faketime")
+        pytest.skip("libfaketime is not installed (apt install faketime)")
+    return Clock.at(at)
+
+
 @pytest.fixture
 async def stack(
-    socket_enabled: None, tmp_path: Path
+    socket_enabled: None, tmp_path: Path, clock: Clock
 ) -> AsyncIterator[tuple[Simulators, HomeAssistantProcess, HomeAssistantApi]]:
     """The simulators, a Home Assistant on a free port with its owner, and an API client."""
-    sims = Simulators()
+    sims = Simulators(clock=clock)
     await sims.start()
-    home = HomeAssistantProcess(tmp_path / "config", free_port())
+    home = HomeAssistantProcess(tmp_path / "config", free_port(), clock)
     home.write_config()
     async with aiohttp.ClientSession() as session:
         api = HomeAssistantApi(session, home.url)
@@ -78,7 +99,7 @@ async def test_real_home_assistant(
     stack: tuple[Simulators, HomeAssistantProcess, HomeAssistantApi], tmp_path: Path
 ) -> None:
     sims, home, api = stack
-    today = datetime.now(PARIS).date()
+    today = sims.clock.today()
 
     # 1. Both config flows, through the REST API, with advanced mode for the API URL.
     linky = await add_linky(api, sims)
@@ -175,7 +196,7 @@ async def test_real_home_assistant(
     # 6. The Energy dashboard in headless Chromium, logged in as the owner.
     if chromium() is None and not os.environ.get("CI"):
         pytest.skip("Chromium is not installed (apt install chromium): the rest passed")
-    browser = Browser(api.session)
+    browser = Browser(api.session, sims.clock.env())
     await browser.start()
     try:
         tokens = {
@@ -183,7 +204,7 @@ async def test_real_home_assistant(
             "refresh_token": api.refresh_token,
             "token_type": "Bearer",
             "expires_in": 1800,
-            "expires": int((datetime.now().timestamp() + 1800) * 1000),
+            "expires": int((sims.clock.now().timestamp() + 1800) * 1000),
             "hassUrl": home.url,
             "clientId": api.client_id,
         }

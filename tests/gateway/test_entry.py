@@ -97,7 +97,7 @@ async def setup(
     entry = entry or gateway_entry(sim)
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
     return entry, entry.runtime_data
 
@@ -191,7 +191,7 @@ async def test_poll_never_overlaps_and_stops_on_unload(
     for _ in range(5):
         freezer.tick(timedelta(seconds=30))
         async_fire_time_changed(hass)
-        await hass.async_block_till_done(wait_background_tasks=True)
+        await hass.async_block_till_done()
     assert coordinator.polls == 2  # the first refresh and the held one, nothing more
     held = gateway_sim.calls[before : before + 3]
     assert [c.path for c in held] == [
@@ -206,7 +206,7 @@ async def test_poll_never_overlaps_and_stops_on_unload(
     await poll(hass, freezer)
     assert coordinator.polls == 3
     assert await hass.config_entries.async_unload(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await hass.async_block_till_done()
     unloaded = len(gateway_sim.calls)
     await poll(hass, freezer, 120)
     assert len(gateway_sim.calls) == unloaded
@@ -278,7 +278,7 @@ async def test_setup_retries_when_the_gateway_is_off(
     await gateway_sim.stop()
     entry.add_to_hass(hass)
     await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.SETUP_RETRY
 
 
@@ -319,7 +319,7 @@ async def test_options_change_the_interval(
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {CONF_SCAN_INTERVAL: 30}
     )
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await hass.async_block_till_done()
     assert entry.options == {CONF_SCAN_INTERVAL: 30}
     assert entry.runtime_data.update_interval == timedelta(seconds=30)
     calls = len(gateway_sim.calls)

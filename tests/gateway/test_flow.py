@@ -92,7 +92,7 @@ async def test_own_entry_from_typed_addresses(
         "/api/v1/meter/heating/40/",
         "/api/v1/meter/cold_water/50/",
     ]
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await hass.async_block_till_done()
     assert result["result"].state is ConfigEntryState.LOADED
 
 
@@ -266,7 +266,7 @@ async def test_reconfigure_moves_the_gateway(
     entry = gateway_entry(gateway_sim)
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await hass.async_block_till_done()
     moved = ClimkitGatewaySimulator(demo_gateway_meters())
     await moved.start()
     try:
@@ -282,7 +282,7 @@ async def test_reconfigure_moves_the_gateway(
         )
         assert result["type"] is FlowResultType.ABORT
         assert result["reason"] == "reconfigure_successful"
-        await hass.async_block_till_done(wait_background_tasks=True)
+        await hass.async_block_till_done()
         assert entry.data[CONF_PORT] == moved.port
         assert entry.state is ConfigEntryState.LOADED
         assert moved.calls

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 from homeassistant.util.unit_conversion import VolumeConverter
@@ -156,6 +157,7 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
         self._requests_before = self.client.request_count
         if self.state.site is None:
             await self._discover()
+            self._reload_wanted = True  # its devices and entities are created at the reload
         synced = False
         if not self.state.history_done:
             await self._run_history_window()
@@ -179,6 +181,34 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
         if self._reload_wanted:  # new or removed meters or sensors: their entities follow
             self._reload_wanted = False
             self.hass.config_entries.async_schedule_reload(self.config_entry.entry_id)
+
+    async def async_restore(self) -> None:
+        """Read the stored state; a site never seen is discovered now (its description, its
+        meters and its sensors: the entities to create; no recorder involved), its history
+        comes after Home Assistant has started. During an outage the set-up goes on and the
+        discovery waits for the back-off."""
+        await super().async_restore()
+        if self.state.site is not None:
+            return
+        now = dt_util.utcnow()
+        try:
+            await self._discover()
+            await self._refresh_sensors(now)
+        except AuthError as err:
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN, translation_key=self.AUTH_KEY
+            ) from err
+        except ProviderError as err:
+            self._back_off(err, now)
+            _LOGGER.warning("Climkit site discovery postponed: %s", err)
+        await self._save()
+        self.data = self.snapshot()
+
+    async def _sensors_list(self) -> list[SiteSensor]:
+        try:
+            return await self.client.sensors_list(self.site_id)
+        except NoDataError:
+            return []  # a site without sensors
 
     async def _discover(self) -> None:
         site = await self.client.installation_infos(self.site_id)
@@ -207,10 +237,7 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
 
     async def _refresh_sensors(self, now: datetime) -> None:
         """The site's sensors and each one's newest value (1 + one call per sensor)."""
-        try:
-            sensors = await self.client.sensors_list(self.site_id)
-        except NoDataError:
-            sensors = []  # a site without sensors
+        sensors = await self._sensors_list()
         known = [s.id for s in self.state.sensors]
         if [s.id for s in sensors] != known and self.config_entry.state is ConfigEntryState.LOADED:
             self._reload_wanted = True  # entities of new sensors are added at the reload
