@@ -10,7 +10,7 @@ import pytest
 
 from custom_components.linky_climkit.climkit.adapter import prepare_window
 from custom_components.linky_climkit.model import Channel
-from custom_components.linky_climkit.providers.climkit import MeterInfo
+from custom_components.linky_climkit.providers.climkit_model import MeterInfo
 from custom_components.linky_climkit.statistics.aggregation import build_days
 from tests.providers.test_climkit_parse import ZURICH, meter_infos, parse_site_rows, sim_rows
 from tests.simulators.climkit import demo_site

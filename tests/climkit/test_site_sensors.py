@@ -16,7 +16,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 from custom_components.linky_climkit.climkit.coordinator import ClimkitCoordinator
 from custom_components.linky_climkit.climkit.sensors import sensor_class
 from custom_components.linky_climkit.const import CONF_SITE_SENSORS_HOURLY, DOMAIN
-from custom_components.linky_climkit.providers.climkit import SiteSensor
+from custom_components.linky_climkit.providers.climkit_model import SiteSensor
 from tests.conftest import CH_NOW
 from tests.helpers.time_travel import setup_climkit_site
 from tests.simulators.climkit import DEMO_SITE_ID, ClimkitSimulator

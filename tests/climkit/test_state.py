@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from custom_components.linky_climkit.climkit.state import ClimkitState
-from custom_components.linky_climkit.providers.climkit import MeterInfo, SiteInfo
+from custom_components.linky_climkit.providers.climkit_model import MeterInfo, SiteInfo
 
 
 def test_round_trip_with_every_field() -> None:

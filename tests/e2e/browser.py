@@ -11,7 +11,6 @@ import asyncio
 import base64
 import contextlib
 import json
-import os
 import shutil
 import tempfile
 import time
@@ -92,10 +91,9 @@ def chromium() -> str | None:
 class Browser:
     """One headless Chromium with one page."""
 
-    def __init__(self, session: aiohttp.ClientSession, env: dict[str, str] | None = None) -> None:
-        """Nothing runs yet; `env` is added to Chromium's environment (a shifted clock)."""
+    def __init__(self, session: aiohttp.ClientSession) -> None:
+        """Nothing runs yet."""
         self.session = session
-        self._env = env or {}
         self._profile = tempfile.mkdtemp(prefix="e2e-chromium-")
         self._process: asyncio.subprocess.Process | None = None
         self._ws: aiohttp.ClientWebSocketResponse | None = None
@@ -113,7 +111,6 @@ class Browser:
             "about:blank",
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL,
-            env={**os.environ, **self._env},
         )
         port_file = Path(self._profile) / "DevToolsActivePort"
         deadline = time.monotonic() + 30

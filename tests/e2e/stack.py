@@ -67,8 +67,8 @@ FAKETIME_LIBRARY = Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1")
 @dataclass(frozen=True)
 class Clock:
     """The wall clock of a run: real time, or real time shifted by `offset` for every process
-    of the run (Home Assistant and Chromium through libfaketime, the simulators and the test
-    through `now`), so a run can live at any hour of the day."""
+    of the run (Home Assistant through libfaketime, the simulators and the test through
+    `now`), so a run can live at any hour of the day."""
 
     offset: timedelta = timedelta(0)
 
@@ -170,6 +170,10 @@ logger:
 """
 
 
+class HomeAssistantExited(RuntimeError):
+    """The process ended while it was expected to run."""
+
+
 @dataclass
 class HomeAssistantProcess:
     """`python -m homeassistant` on a configuration directory of its own."""
@@ -226,7 +230,7 @@ class HomeAssistantProcess:
         async def answers() -> bool | None:
             assert self.process is not None
             if self.process.returncode is not None:
-                raise RuntimeError(f"Home Assistant exited; see {self.log}")
+                raise HomeAssistantExited(f"Home Assistant exited; see {self.log}")
             with contextlib.suppress(aiohttp.ClientError, TimeoutError):
                 async with session.get(
                     f"{self.url}/api/", timeout=aiohttp.ClientTimeout(total=2)

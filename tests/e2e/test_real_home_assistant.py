@@ -28,6 +28,7 @@ from tests.e2e.stack import (
     PRM,
     Clock,
     HomeAssistantApi,
+    HomeAssistantExited,
     HomeAssistantProcess,
     Simulators,
     add_climkit,
@@ -71,18 +72,37 @@ async def stack(
     """The simulators, a Home Assistant on a free port with its owner, and an API client."""
     sims = Simulators(clock=clock)
     await sims.start()
-    home = HomeAssistantProcess(tmp_path / "config", free_port(), clock)
-    home.write_config()
     async with aiohttp.ClientSession() as session:
-        api = HomeAssistantApi(session, home.url)
+        home, api = await _onboarded(session, tmp_path / "config", clock)
         try:
-            await home.start(session)
-            await api.onboard(OWNER)
             yield sims, home, api
         finally:
             await api.close()
             await home.stop()
             await sims.stop()
+
+
+async def _onboarded(
+    session: aiohttp.ClientSession, config: Path, clock: Clock
+) -> tuple[HomeAssistantProcess, HomeAssistantApi]:
+    """A new Home Assistant with its owner. Under libfaketime, a process that crashes while it
+    starts (seen once: a segmentation fault while importing) is replaced once by a new one."""
+    for attempt in (1, 2):
+        home = HomeAssistantProcess(config, free_port(), clock)
+        home.write_config()
+        api = HomeAssistantApi(session, home.url)
+        try:
+            await home.start(session)
+            await api.onboard(OWNER)
+        except HomeAssistantExited, aiohttp.ClientError:
+            crashed = home.process is not None and home.process.returncode is not None
+            await home.stop()
+            if attempt == 2 or not clock.offset or not crashed:
+                raise
+            shutil.rmtree(config)
+        else:
+            return home, api
+    raise AssertionError("unreachable")
 
 
 def _day(row: dict[str, Any]) -> date:
@@ -193,10 +213,13 @@ async def test_real_home_assistant(
     await until(reauth, "a re-authentication flow", 60)
     sims.conso.clear_faults()
 
-    # 6. The Energy dashboard in headless Chromium, logged in as the owner.
+    # 6. The Energy dashboard in headless Chromium, logged in as the owner (at real time:
+    # the shifted hours are about what is imported, and Chromium is slow under libfaketime).
+    if sims.clock.offset:
+        return
     if chromium() is None and not os.environ.get("CI"):
         pytest.skip("Chromium is not installed (apt install chromium): the rest passed")
-    browser = Browser(api.session, sims.clock.env())
+    browser = Browser(api.session)
     await browser.start()
     try:
         tokens = {

@@ -43,6 +43,7 @@ async def test_restarts_give_the_same_statistics(
         restarted = linky_entry(sim, RESTARTED, token=token)
         steady.add_to_hass(hass)
         assert await hass.config_entries.async_setup(steady.entry_id)
+        await hass.async_block_till_done(wait_background_tasks=True)
         # The first import of the other one is cut by an outage after a few windows.
         sim.add_fault("unknown_error", types={"production_quotidienne"}, remaining=1)
         restarted.add_to_hass(hass)

@@ -27,13 +27,12 @@ from custom_components.linky_climkit.providers.climkit import (
     DEFAULT_TOKEN_LIFETIME,
     MAX_RETRIES,
     ClimkitClient,
-    MeterInfo,
     Pacer,
-    SiteInfo,
     _expiry,
     is_valid_id,
     utc_naive,
 )
+from custom_components.linky_climkit.providers.climkit_model import MeterInfo, SiteInfo
 from custom_components.linky_climkit.providers.errors import (
     AuthError,
     InvalidResponseError,

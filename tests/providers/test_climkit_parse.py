@@ -20,7 +20,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from custom_components.linky_climkit.model import Channel, Interval
-from custom_components.linky_climkit.providers.climkit import ClimkitClient, MeterInfo, Pacer
+from custom_components.linky_climkit.providers.climkit import ClimkitClient, Pacer
+from custom_components.linky_climkit.providers.climkit_model import MeterInfo
 from custom_components.linky_climkit.providers.climkit_parse import (
     QUARTER,
     SNAP,

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from ..model import Channel, Interval, Series
 from ..pipeline import Batch, SeriesKey
-from ..providers.climkit import MeterInfo
+from ..providers.climkit_model import MeterInfo
 from ..providers.climkit_parse import ParsedRows, row_values
 from ..statistics.aggregation import build_days
 

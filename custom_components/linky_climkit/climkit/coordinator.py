@@ -29,7 +29,8 @@ from ..const import (
 from ..gateway.coordinator import GatewayCoordinator
 from ..model import Channel
 from ..pipeline import Pipeline
-from ..providers.climkit import ClimkitClient, MeterInfo, SiteInfo, SiteSensor
+from ..providers.climkit import ClimkitClient
+from ..providers.climkit_model import MeterInfo, SiteInfo, SiteSensor
 from ..providers.climkit_parse import exposed_meters
 from ..providers.errors import AuthError, NoDataError, ProviderError
 from ..repair_issues import NO_DATA_DAYS, FailureTable, Problem, report_failure, set_problem

@@ -26,7 +26,7 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from ..const import DOMAIN
 from ..model import Channel
-from ..providers.climkit import MeterInfo, SiteSensor
+from ..providers.climkit_model import MeterInfo, SiteSensor
 from ..providers.climkit_parse import channel_of_type
 from .coordinator import ClimkitCoordinator, ClimkitData, meter_label
 
@@ -39,7 +39,7 @@ class ClimkitSensorDescription(SensorEntityDescription):
 
     value_fn: Callable[[ClimkitData, str], Value]
     attrs_fn: Callable[[ClimkitData, str], Mapping[str, Any] | None] = lambda _d, _o: None
-    unit_fn: Callable[[ClimkitData], str | None] | None = None
+    is_cost: bool = False  # its unit is the tariff's currency
 
 
 def _energy(key: str, channel: Channel) -> ClimkitSensorDescription:
@@ -104,7 +104,7 @@ COST = ClimkitSensorDescription(
     suggested_display_precision=2,
     value_fn=lambda d, _o: None if d.cost is None else d.cost[1],
     attrs_fn=lambda d, _o: None if d.cost is None else {"day": d.cost[0]},
-    unit_fn=lambda d: None if d.cost is None else d.cost[2],
+    is_cost=True,
 )
 NEXT_SYNC = ClimkitSensorDescription(
     key="next_sync",
@@ -230,18 +230,11 @@ class ClimkitSensor(CoordinatorEntity[ClimkitCoordinator], SensorEntity):
         """Attach to the owner's device."""
         super().__init__(coordinator)
         self.entity_description = description
+        if description.is_cost:  # a new tariff reloads the entry, and so its entities
+            self._attr_native_unit_of_measurement = coordinator.costs.currency
         self._owner = owner
         self._attr_unique_id = f"{owner}_{description.key}"
         self._attr_device_info = device
-
-    @property
-    def native_unit_of_measurement(self) -> str | None:
-        """The currency of the cost sensor, else the description's unit."""
-        if self.entity_description.unit_fn is not None:
-            return self.entity_description.unit_fn(self.coordinator.data) or (
-                self.coordinator.costs.currency
-            )
-        return super().native_unit_of_measurement
 
     @property
     def native_value(self) -> Value:

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from ..providers.climkit import MeterInfo, SiteInfo, SiteSensor
+from ..providers.climkit_model import MeterInfo, SiteInfo, SiteSensor
 from ..storage import iso, to_date, to_datetime
 
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import logging
 import random
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
@@ -24,7 +24,6 @@ from ..pipeline import Pipeline
 from ..providers.conso_api import ConsoApiClient, ConsoApiType, history_start
 from ..providers.conso_api_parse import PARIS
 from ..providers.errors import (
-    AuthError,
     BlockedError,
     HistoryLimitError,
     InvalidResponseError,
@@ -34,17 +33,7 @@ from ..providers.errors import (
     ProviderError,
     QuotaError,
 )
-from ..providers.token import decode_token
-from ..repair_issues import (
-    NO_DATA_DAYS,
-    FailureTable,
-    Problem,
-    local_date,
-    local_time,
-    report_failure,
-    set_problem,
-    token_expiring,
-)
+from ..providers.token import token_expiry
 from ..schedule import PUBLICATION, next_sync
 from ..statistics.ids import StatisticSpec, energy_spec, peak_spec
 from ..statistics.importer import Importer
@@ -59,10 +48,12 @@ from .plan import (
     TRAILING_DAYS,
     HistoryPlan,
     anchor_week,
+    daily_calls,
     history_tasks,
     initial_plan,
 )
-from .state import FetchTask, LinkyState
+from .problems import update_problems
+from .state import FetchTask, LinkyData, LinkyState
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -71,29 +62,8 @@ UPSTREAM_BACKOFF = timedelta(minutes=30)
 QUOTA_BACKOFF = timedelta(hours=3)
 BLOCKED_BACKOFF = timedelta(hours=24)
 STORAGE_VERSION = 1
-LINKY_FAILURES: FailureTable = (
-    (AuthError, Problem.TOKEN_INVALID),
-    (NotAuthorisedError, Problem.PRM_NOT_AUTHORISED),
-    (BlockedError, Problem.BLOCKED),
-    (QuotaError, Problem.QUOTA),
-)
 
 type LinkyConfigEntry = ConfigEntry[LinkyCoordinator]
-
-
-@dataclass(frozen=True, slots=True)
-class LinkyData:
-    """What the sensors show."""
-
-    consumption: tuple[date, float] | None
-    production: tuple[date, float] | None
-    peak: tuple[date, float, datetime] | None
-    last_day: date | None
-    next_sync: datetime | None
-    token_expiry: datetime | None
-    calls_used: int
-    has_production: bool | None
-    cost: tuple[date, float, str] | None = None
 
 
 class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
@@ -125,7 +95,7 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
         self.offset: int = int(entry.data[CONF_SYNC_OFFSET])
         self.client = client
         self.budget = budget
-        self.token_expiry = _token_expiry(token)
+        self.token_expiry = token_expiry(token)
         self.state = LinkyState()
         self.costs = CostBook(
             hass,
@@ -145,15 +115,10 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
         self._next_backfill = self._catch_up_at
         self.next_daily: datetime | None = None
         self.specs: dict[Channel, StatisticSpec] = {
-            Channel.CONSUMPTION: energy_spec(
-                self.prm, Channel.CONSUMPTION, f"Linky {self.prm} consumption"
-            ),
-            Channel.PRODUCTION: energy_spec(
-                self.prm, Channel.PRODUCTION, f"Linky {self.prm} production"
-            ),
-            Channel.MAX_POWER: peak_spec(
-                self.prm, Channel.MAX_POWER, f"Linky {self.prm} max power"
-            ),
+            channel: (peak_spec if channel is Channel.MAX_POWER else energy_spec)(
+                self.prm, channel, f"Linky {self.prm} {channel.value.replace('_', ' ')}"
+            )
+            for channel in (Channel.CONSUMPTION, Channel.PRODUCTION, Channel.MAX_POWER)
         }
         self.pipeline = Pipeline(
             hass,
@@ -195,33 +160,14 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
         await self._store.async_save(self.state.as_dict())
 
     def _update_problems(self, failure: ProviderError | None) -> None:
-        """Raise or clear the entry's repair issues from this run's outcome and the state."""
-        hass, entry = self.hass, self.config_entry
-        expiry = self.token_expiry
-        set_problem(
-            hass,
-            entry,
-            Problem.TOKEN_EXPIRING,
-            token_expiring(expiry),
-            {"date": local_date(expiry) if expiry else ""},
-        )
-        until = local_time(self.state.backoff_until) if self.state.backoff_until else ""
-        answered = failure is None and self._answered > 0
-        report_failure(hass, entry, LINKY_FAILURES, failure, answered, {"until": until})
-        set_problem(hass, entry, Problem.PRODUCTION_NOT_AUTHORISED, self.state.production_refused)
-        set_problem(hass, entry, Problem.HOURLY_COLLECTION_DISABLED, self.state.hourly_missing)
-        last = self.state.last_day
-        stale = (
-            self.state.initialised
-            and last is not None
-            and (self._today() - last).days > NO_DATA_DAYS
-        )
-        set_problem(
-            hass,
-            entry,
-            Problem.NO_NEW_DATA,
-            stale,
-            {"last_day": last.isoformat() if last else ""},
+        update_problems(
+            self.hass,
+            self.config_entry,
+            self.state,
+            failure,
+            answered=failure is None and self._answered > 0,
+            token_expiry=self.token_expiry,
+            today=self._today(),
         )
 
     def _back_off(self, err: ProviderError, now: datetime) -> None:
@@ -292,6 +238,11 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
         finally:
             await self._import(collected, "first_import")
         self.state.initialised = True
+        if self.state.production is False:  # its sensor was created before this was known
+            registry = er.async_get(self.hass)
+            unique_id = f"{self.prm}_daily_production"
+            if entity_id := registry.async_get_entity_id("sensor", DOMAIN, unique_id):
+                registry.async_remove(entity_id)
         if self.state.last_day is not None and self.state.last_day >= self._today() - timedelta(1):
             self.state.complete_day = self._today()
         start = self._today() - timedelta(days=TRAILING_DAYS)
@@ -396,29 +347,7 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
         """Import what a run fetched; a day already stored keeps its billing total when the
         answer has none (a load curve re-read without its daily figure)."""
         done = await self.pipeline.run(collected.batch(self.prm), reason, keep_stored_totals=True)
-        for (_meter, channel), day in done.newest.items():
-            value = (day.day, day.measured)
-            if channel is Channel.CONSUMPTION:
-                if day.total is not None and (
-                    self.state.last_day is None or day.day >= self.state.last_day
-                ):
-                    self.state.last_day = day.day
-                if _newer(value, self.state.latest_consumption):
-                    self.state.latest_consumption = value
-            elif _newer(value, self.state.latest_production):
-                self.state.latest_production = value
-        for peak in done.newest_peak.values():
-            latest = self.state.latest_peak
-            if latest is None or peak.day >= latest[0]:
-                self.state.latest_peak = (peak.day, peak.value, peak.at)
-        if changed := done.changed_days:
-            self.state.last_import = {
-                "at": dt_util.utcnow().isoformat(),
-                "first_day": changed[0].isoformat(),
-                "last_day": changed[-1].isoformat(),
-                "rows": done.rows,
-                "reason": reason,
-            }
+        self.state.note_imported(done, reason, dt_util.utcnow())
 
     async def async_recompute_costs(self) -> None:
         """Price the stored days again with the current tariff (no Conso API call)."""
@@ -459,21 +388,13 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
             raise SyncRefused("first_import_running")
         if self.have_yesterday():
             raise SyncRefused("already_synced")
-        if self.budget.available(Priority.DAILY) < len(self._daily_types()):
+        if self.budget.available(Priority.DAILY) < daily_calls(
+            producing=bool(self.state.production)
+        ):
             raise SyncRefused("budget_exhausted")
         self.next_daily = dt_util.utcnow()
         self.state.backoff_until = None
         await self.async_refresh()
-
-    def _daily_types(self) -> list[ConsoApiType]:
-        types = [
-            ConsoApiType.DAILY_CONSUMPTION,
-            CURVE_TYPE[Channel.CONSUMPTION],
-            ConsoApiType.MAX_POWER,
-        ]
-        if self.state.production:
-            types += PRODUCTION_TYPES
-        return types
 
     def _attempts_today(self, now: datetime) -> list[datetime]:
         today = now.astimezone(PARIS).date()
@@ -523,17 +444,6 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
             has_production=self.state.production,
             cost=self.costs.latest_cost(),
         )
-
-
-def _newer(value: tuple[date, float], current: tuple[date, float] | None) -> bool:
-    return current is None or value[0] >= current[0]
-
-
-def _token_expiry(token: str) -> datetime | None:
-    try:
-        return decode_token(token).expires_at
-    except AuthError:
-        return None
 
 
 __all__: list[str] = ["LinkyConfigEntry", "LinkyCoordinator", "LinkyData"]

@@ -81,3 +81,9 @@ def history_tasks(
             start = max(first, history_start(type_, today))
             tasks += [FetchTask(type_.value, s, e) for s, e in windows(type_, start, end)]
     return tasks
+
+
+def daily_calls(*, producing: bool) -> int:
+    """The calls of one complete daily sync: daily figures, load curve and peaks, and the
+    production's daily figures and load curve when the meter produces."""
+    return 3 + (2 if producing else 0)

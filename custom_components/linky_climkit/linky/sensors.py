@@ -21,7 +21,8 @@ from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from ..const import DOMAIN
-from .coordinator import LinkyCoordinator, LinkyData
+from .coordinator import LinkyCoordinator
+from .state import LinkyData
 
 type Value = float | int | date | datetime | None
 
@@ -33,7 +34,7 @@ class LinkySensorDescription(SensorEntityDescription):
     value_fn: Callable[[LinkyData], Value]
     attrs_fn: Callable[[LinkyData], Mapping[str, Any] | None] = lambda _: None
     available_fn: Callable[[LinkyData], bool] = lambda _: True
-    unit_fn: Callable[[LinkyData], str | None] | None = None
+    is_cost: bool = False  # its unit is the tariff's currency
 
 
 SENSORS: tuple[LinkySensorDescription, ...] = (
@@ -72,7 +73,7 @@ SENSORS: tuple[LinkySensorDescription, ...] = (
         suggested_display_precision=2,
         value_fn=lambda d: None if d.cost is None else d.cost[1],
         attrs_fn=lambda d: None if d.cost is None else {"day": d.cost[0]},
-        unit_fn=lambda d: None if d.cost is None else d.cost[2],
+        is_cost=True,
     ),
     LinkySensorDescription(
         key="last_data_date",
@@ -126,6 +127,8 @@ class LinkySensor(CoordinatorEntity[LinkyCoordinator], SensorEntity):
         """Attach to the PRM's device."""
         super().__init__(coordinator)
         self.entity_description = description
+        if description.is_cost:  # a new tariff reloads the entry, and so its entities
+            self._attr_native_unit_of_measurement = coordinator.costs.currency
         self._attr_unique_id = f"{coordinator.prm}_{description.key}"
         self._attr_device_info = DeviceInfo(
             identifiers={(DOMAIN, coordinator.prm)},
@@ -140,15 +143,6 @@ class LinkySensor(CoordinatorEntity[LinkyCoordinator], SensorEntity):
     def available(self) -> bool:
         """Unavailable after a failed sync, or when the value cannot exist."""
         return super().available and self.entity_description.available_fn(self.coordinator.data)
-
-    @property
-    def native_unit_of_measurement(self) -> str | None:
-        """The currency of a cost sensor, else the description's unit."""
-        if self.entity_description.unit_fn is not None:
-            return self.entity_description.unit_fn(self.coordinator.data) or (
-                self.coordinator.costs.currency
-            )
-        return super().native_unit_of_measurement
 
     @property
     def native_value(self) -> Value:

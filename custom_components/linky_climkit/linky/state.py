@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from ..model import Channel
+from ..pipeline import Imported
 from ..storage import iso, to_date, to_datetime
 
 
@@ -65,6 +67,30 @@ class LinkyState:
     def outcome(self, type_: str) -> TypeOutcome:
         """The outcome record of a type, created on first use."""
         return self.outcomes.setdefault(type_, TypeOutcome())
+
+    def note_imported(self, done: Imported, reason: str, at: datetime) -> None:
+        """Remember what an import brought: the newest day of each channel (the last day
+        counts only with its billing total), the newest peak, and what changed."""
+        for (_meter, channel), day in done.newest.items():
+            value = (day.day, day.measured)
+            if channel is Channel.CONSUMPTION:
+                if day.total is not None and (self.last_day is None or day.day >= self.last_day):
+                    self.last_day = day.day
+                if _newer(value, self.latest_consumption):
+                    self.latest_consumption = value
+            elif _newer(value, self.latest_production):
+                self.latest_production = value
+        for peak in done.newest_peak.values():
+            if self.latest_peak is None or peak.day >= self.latest_peak[0]:
+                self.latest_peak = (peak.day, peak.value, peak.at)
+        if changed := done.changed_days:
+            self.last_import = {
+                "at": at.isoformat(),
+                "first_day": changed[0].isoformat(),
+                "last_day": changed[-1].isoformat(),
+                "rows": done.rows,
+                "reason": reason,
+            }
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form (dates and datetimes as ISO strings)."""
@@ -154,3 +180,22 @@ def _pair(value: tuple[date, float] | None) -> list[Any] | None:
 
 def _unpair(value: Any) -> tuple[date, float] | None:
     return None if not value else (date.fromisoformat(value[0]), float(value[1]))
+
+
+def _newer(value: tuple[date, float], current: tuple[date, float] | None) -> bool:
+    return current is None or value[0] >= current[0]
+
+
+@dataclass(frozen=True, slots=True)
+class LinkyData:
+    """What the sensors show."""
+
+    consumption: tuple[date, float] | None
+    production: tuple[date, float] | None
+    peak: tuple[date, float, datetime] | None
+    last_day: date | None
+    next_sync: datetime | None
+    token_expiry: datetime | None
+    calls_used: int
+    has_production: bool | None
+    cost: tuple[date, float, str] | None = None

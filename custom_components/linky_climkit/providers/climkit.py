@@ -13,13 +13,13 @@ import math
 import re
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
 
+from .climkit_model import MeterInfo, SiteInfo, SiteSensor, parse_instant
 from .errors import (
     AuthError,
     InvalidResponseError,
@@ -85,55 +85,6 @@ class Pacer:
     async def wait(self, seconds: float) -> None:
         """Back-off sleep through the same clock."""
         await self.sleep(seconds)
-
-
-@dataclass(frozen=True, slots=True)
-class SiteInfo:
-    """What `installation_infos` says about a site."""
-
-    id: str
-    name: str
-    timezone: str
-    creation: datetime | None
-    address: str | None
-    site_ref: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class MeterInfo:
-    """One meter of `meter_info`, leniently parsed."""
-
-    id: str
-    type: str
-    prim_ad: int | None
-    name: str | None
-    mode: str | None
-    is_rule_meter: bool
-    virtual: bool
-
-    @property
-    def role(self) -> str:
-        """consumption, production, introduction or battery (from mode, else the address)."""
-        if self.mode:
-            return self.mode
-        if self.prim_ad == 10:
-            return "introduction"
-        if self.prim_ad is not None and self.prim_ad >= 200:
-            return "battery"
-        if self.prim_ad is not None and self.prim_ad >= 100:
-            return "production"
-        return "consumption"
-
-
-@dataclass(frozen=True, slots=True)
-class SiteSensor:
-    """One sensor of `sensors_list` (temperature, humidity, …)."""
-
-    id: str
-    name: str
-    type: str
-    unit: str | None
-    model: str | None
 
 
 def utc_naive(moment: datetime) -> str:
@@ -468,24 +419,6 @@ def _float(value: Any) -> float | None:
         return None
 
 
-def parse_instant(value: Any) -> datetime | None:
-    """An aware UTC time from what Climkit sends: `{"$date": ms}`, epoch seconds or
-    milliseconds (a number or digits), or ISO text (naive is UTC); None if unreadable."""
-    if isinstance(value, dict) and "$date" in value:
-        value = value["$date"]
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value)
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return epoch(value)
-    if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
-            return None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    return None
-
-
 def _address(value: Any) -> str | None:
     if not isinstance(value, dict):
         return None
@@ -510,12 +443,4 @@ def _expiry(body: dict[str, Any], token: str) -> datetime | None:
     try:
         return epoch_seconds(claims(token).get("exp"))
     except AuthError:
-        return None
-
-
-def epoch(value: float) -> datetime | None:
-    """An epoch number (seconds, or milliseconds when large) as aware UTC; None if absurd."""
-    try:
-        return datetime.fromtimestamp(value / 1000 if value > 1e11 else value, UTC)
-    except OverflowError, OSError, ValueError:
         return None

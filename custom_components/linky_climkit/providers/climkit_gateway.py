@@ -15,7 +15,7 @@ from typing import Any
 
 import aiohttp
 
-from .climkit import parse_instant
+from .climkit_model import parse_instant
 from .errors import (
     InvalidResponseError,
     NoDataError,

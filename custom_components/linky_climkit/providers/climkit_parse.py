@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..model import Channel
-from .climkit import MeterInfo, epoch
+from .climkit_model import MeterInfo, epoch
 from .errors import InvalidResponseError
 
 QUARTER = timedelta(minutes=15)

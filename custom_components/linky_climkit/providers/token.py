@@ -65,3 +65,11 @@ def epoch_seconds(value: object) -> datetime | None:
 def is_valid_prm(prm: str) -> bool:
     """A PRM is exactly 14 digits."""
     return PRM_PATTERN.fullmatch(prm) is not None
+
+
+def token_expiry(token: str) -> datetime | None:
+    """A Conso API token's expiry; None when it has none or cannot be read."""
+    try:
+        return decode_token(token).expires_at
+    except AuthError:
+        return None
