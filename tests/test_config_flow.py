@@ -236,3 +236,20 @@ async def test_reconfigure(paris: HomeAssistant, conso_sim: ConsoApiSimulator) -
     assert result["reason"] == "reconfigure_successful"
     assert entry.data[CONF_TOKEN] == new_token
     assert entry.data[CONF_API_URL] == conso_sim.base_url
+
+
+async def test_an_url_that_is_not_conso_api_is_refused(
+    paris: HomeAssistant, conso_sim: ConsoApiSimulator
+) -> None:
+    """Another server at the API URL (plain-text 404s) is refused in the form, not accepted
+    to spend the budget for ever; the same PRM is then accepted at the right URL."""
+    result = await start_linky(paris)
+    wrong = conso_sim.base_url.removesuffix("/api") + "/not-conso-api"
+    result = await paris.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TOKEN: token_for(PRM), "advanced": {CONF_API_URL: wrong}}
+    )
+    result = await paris.config_entries.flow.async_configure(result["flow_id"], {CONF_PRM: [PRM]})
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "not_conso_api"}
+    assert conso_sim.calls == []  # the simulator's router answered, not Conso API
+    assert paris.config_entries.async_entries(DOMAIN) == []

@@ -19,6 +19,7 @@ from .providers.errors import (
     AuthError,
     BlockedError,
     HistoryLimitError,
+    InvalidResponseError,
     NoDataError,
     NotAuthorisedError,
     ProviderConnectionError,
@@ -68,6 +69,10 @@ async def check_prm(hass: HomeAssistant, prm: str, token: str, api_url: str) -> 
         return "budget_exhausted"
     except NoDataError, HistoryLimitError:
         return None  # the PRM is readable; the data just is not there yet
+    except InvalidResponseError as err:
+        if err.status == 404:  # another server at that URL: no call would ever succeed
+            return "not_conso_api"
+        return _error_key(err)
     except ProviderError as err:
         return _error_key(err)
     return None

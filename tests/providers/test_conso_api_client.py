@@ -517,6 +517,22 @@ def test_map_error_plain_503_text() -> None:
     assert err.status == 503
 
 
+@pytest.mark.parametrize(
+    ("content_type", "text"),
+    [("text/plain", "404: Not Found"), ("text/plain", ""), ("application/json", "[]")],
+)
+def test_map_error_404_not_from_conso_api_is_invalid(content_type: str, text: str) -> None:
+    """Conso API answers every 404 in a JSON object: anything else is another server."""
+    err = map_error(404, content_type, text)
+    assert type(err) is InvalidResponseError
+    assert err.status == 404
+
+
+def test_map_error_404_from_conso_api_is_no_data() -> None:
+    text = '{"status":404,"message":"The Enedis API returned an error","error":{}}'
+    assert type(map_error(404, "application/json", text)) is NoDataError
+
+
 def test_map_error_504_html_is_upstream() -> None:
     err = map_error(504, "text/html", "<html><body>Gateway Timeout</body></html>")
     assert type(err) is UpstreamError

@@ -220,6 +220,10 @@ def map_error(status: int, content_type: str, text: str) -> ProviderError:
         return HistoryLimitError(
             f"Outside the available history ({detail})", status=status, code=code
         )
+    if status == 404 and not is_json:  # Conso API answers every error in JSON
+        return InvalidResponseError(
+            f"The API URL does not answer like Conso API ({status}, not JSON)", status=status
+        )
     if status == 404:
         return NoDataError(
             f"No data for this range yet ({detail or status})", status=status, code=code
