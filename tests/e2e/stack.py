@@ -96,6 +96,10 @@ class Clock:
             "FAKETIME": f"{int(self.offset.total_seconds()):+d}s",
             "FAKETIME_DONT_FAKE_MONOTONIC": "1",
             "FAKETIME_DONT_RESET": "1",
+            # libfaketime reads FAKETIME again whenever its cache expires, with getenv() in
+            # whatever thread asks the time: racing a setenv() elsewhere, that crashed Home
+            # Assistant (a segmentation fault in getenv). Read it once, at start.
+            "FAKETIME_CACHE_DURATION": "1000000",
         }
 
 
@@ -239,6 +243,14 @@ class HomeAssistantProcess:
             return None
 
         await until(answers, "Home Assistant's HTTP API", seconds)
+
+    async def crashed(self) -> bool:
+        """Whether the process ended by itself (given a few seconds to be reaped)."""
+        if self.process is None:
+            return False
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.process.wait(), 5)
+        return self.process.returncode is not None
 
     async def stop(self) -> None:
         """Stop it the way a user does (SIGTERM), and wait."""

@@ -50,6 +50,7 @@ SCREENSHOT_ENV = "E2E_SCREENSHOT"  # also copy the dashboard's screenshot there
 # publishes yesterday (~08:00), just after midnight, just before it.
 HOURS = {"now": None, "00:30": time(0, 30), "07:59": time(7, 59), "08:01": time(8, 1)}
 HOURS["23:59"] = time(23, 59)
+START_ATTEMPTS = 3
 
 
 @pytest.fixture(params=list(HOURS))
@@ -86,8 +87,8 @@ async def _onboarded(
     session: aiohttp.ClientSession, config: Path, clock: Clock
 ) -> tuple[HomeAssistantProcess, HomeAssistantApi]:
     """A new Home Assistant with its owner. Under libfaketime, a process that crashes while it
-    starts (seen once: a segmentation fault while importing) is replaced once by a new one."""
-    for attempt in (1, 2):
+    starts (seen: a segmentation fault in libfaketime's getenv) is replaced by a new one."""
+    for attempt in range(1, START_ATTEMPTS + 1):
         home = HomeAssistantProcess(config, free_port(), clock)
         home.write_config()
         api = HomeAssistantApi(session, home.url)
@@ -95,9 +96,9 @@ async def _onboarded(
             await home.start(session)
             await api.onboard(OWNER)
         except HomeAssistantExited, aiohttp.ClientError:
-            crashed = home.process is not None and home.process.returncode is not None
+            crashed = await home.crashed()
             await home.stop()
-            if attempt == 2 or not clock.offset or not crashed:
+            if attempt == START_ATTEMPTS or not clock.offset or not crashed:
                 raise
             shutil.rmtree(config)
         else:
