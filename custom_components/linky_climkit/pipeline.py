@@ -68,11 +68,11 @@ class Pipeline:
         self.meter = meter
         self.spec = spec
         self.costs = costs
-        self.tz = tz
-        self.importer = Importer(hass, tz)
+        self.set_time_zone(tz)
 
     def set_time_zone(self, tz: ZoneInfo) -> None:
-        """The meter's zone, once known (a Climkit site's)."""
+        """The meter's zone (a Climkit site's once known); one importer for the energy and
+        the costs, as the costs read what the energy import queued."""
         self.tz = tz
         self.importer = Importer(self._hass, tz)
         self.costs.set_time_zone(tz, self.importer)
