@@ -62,6 +62,8 @@ async def until[T](check: Callable[[], Awaitable[T | None]], what: str, seconds:
 # ---- the clock ---------------------------------------------------------------------------
 
 FAKETIME_LIBRARY = Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1")
+FAKETIME_GUARD = Path(__file__).parent / "faketime_guard"
+ENVIRONMENT_WRITTEN = "E2E-ENVIRONMENT-WRITTEN"  # what faketime_guard/sitecustomize.py prints
 
 
 @dataclass(frozen=True)
@@ -96,10 +98,13 @@ class Clock:
             "FAKETIME": f"{int(self.offset.total_seconds()):+d}s",
             "FAKETIME_DONT_FAKE_MONOTONIC": "1",
             "FAKETIME_DONT_RESET": "1",
-            # libfaketime reads FAKETIME again whenever its cache expires, with getenv() in
-            # whatever thread asks the time: racing a setenv() elsewhere, that crashed Home
-            # Assistant (a segmentation fault in getenv). Read it once, at start.
             "FAKETIME_CACHE_DURATION": "1000000",
+            # libfaketime calls getenv() in any thread, on every timed wait: a setenv() in
+            # another thread at that moment is a segmentation fault. Importing numpy (camera,
+            # stream) sets then deletes these two; set already, they are left alone.
+            "OPENBLAS_MAIN_FREE": "1",
+            "GOTOBLAS_MAIN_FREE": "1",
+            "PYTHONPATH": str(FAKETIME_GUARD),
         }
 
 
@@ -243,14 +248,6 @@ class HomeAssistantProcess:
             return None
 
         await until(answers, "Home Assistant's HTTP API", seconds)
-
-    async def crashed(self) -> bool:
-        """Whether the process ended by itself (given a few seconds to be reaped)."""
-        if self.process is None:
-            return False
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.process.wait(), 5)
-        return self.process.returncode is not None
 
     async def stop(self) -> None:
         """Stop it the way a user does (SIGTERM), and wait."""
