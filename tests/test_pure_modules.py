@@ -752,8 +752,6 @@ def full_state() -> LinkyState:
         ],
         last_success=datetime(2026, 11, 20, 7, 30, 17, tzinfo=UTC),
         backoff_until=datetime(2026, 11, 20, 12, 0, tzinfo=UTC),
-        backfill_cursor={"consumption": date(2025, 1, 1), "production": date(2025, 6, 1)},
-        backfill_done={"consumption": False, "production": True},
         hourly_missing=True,
         latest_consumption=(date(2026, 11, 19), 12.345),
         latest_production=(date(2026, 11, 19), 0.0),

@@ -15,7 +15,7 @@ from custom_components.linky_climkit.statistics.ids import statistic_id
 from custom_components.linky_climkit.tariffs.stored import CONF_TARIFF
 from tests.conftest import CH_NOW, NOW, PRM, gateway_entry
 from tests.helpers.statistics_reader import assert_continuous, day_total, hourly_rows
-from tests.helpers.time_travel import advance, setup_climkit_site, setup_linky
+from tests.helpers.time_travel import advance, history_known, setup_climkit_site, setup_linky
 from tests.simulators.climkit import ClimkitSimulator
 from tests.simulators.climkit_gateway import ClimkitGatewaySimulator
 from tests.simulators.conso_api import ConsoApiSimulator
@@ -44,7 +44,7 @@ async def test_import_history_heals_an_old_day_within_the_budget(
     old = today - timedelta(days=20)
     before = day_total(await hourly_rows(hass, statistic_id(PRM, "consumption")), old)
     conso_sim.corrections[old] = 1.5
-    coordinator.state.backfill_done = {"consumption": True, "production": True}
+    history_known(coordinator)
     calls_before = len(conso_sim.calls)
 
     answer = await call(
@@ -76,7 +76,7 @@ async def test_import_history_queue_is_paced(
     hass = paris
     freezer.move_to(NOW)
     entry, coordinator = await setup_linky(hass, conso_sim, PRM)
-    coordinator.state.backfill_done = {"consumption": True, "production": True}
+    history_known(coordinator)
     start = NOW.date() - timedelta(days=700)
     answer = await call(
         hass,

@@ -50,6 +50,7 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import restore_state as rs
 from homeassistant.helpers.recorder import get_instance
 from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     mock_restore_cache_with_extra_data,
@@ -66,7 +67,7 @@ from custom_components.linky_climkit.statistics import importer as importer_modu
 from custom_components.linky_climkit.tariffs.costs import CostBook
 from custom_components.linky_climkit.tariffs.stored import stored_tariff
 from tests.conftest import NOW, PRM, PROD_PRM, token_for
-from tests.helpers.time_travel import advance
+from tests.helpers.time_travel import advance, max_calls_in_window
 from tests.simulators.climkit import DEMO_SITE_ID, ClimkitSimulator
 from tests.simulators.climkit_gateway import ClimkitGatewaySimulator
 from tests.simulators.conso_api import ConsoApiSimulator
@@ -75,6 +76,9 @@ FIXTURES = Path(__file__).parent / "fixtures" / "upgrade"
 # What a store may hold differently once re-saved by a restarted Home Assistant, old code or
 # new: the Climkit client's request counter starts again from 0.
 RESTART_FIELDS = {"climkit": {"calls"}}
+# Fields an older version saved that the new code no longer keeps (read, then dropped): the
+# hourly backfill's cursor, replaced by the completeness ledger (a store of its own).
+RETIRED_FIELDS = {"linky": {"backfill_cursor", "backfill_done"}}
 
 
 def load(scenario: str, name: str) -> Any:
@@ -236,12 +240,18 @@ async def statistic_snapshot(hass: HomeAssistant, entity_ids: set[str]) -> dict[
     }
 
 
+def _added(unique_id: str) -> bool:
+    """An entity the new code adds: the completeness ledger's diagnostic sensor."""
+    return unique_id.endswith("_missing_days")
+
+
 def assert_registries_unchanged(hass: HomeAssistant, scenario: str) -> None:
     """Same entities (unique id → entity id, names, classes, units, devices), no `_2`, none
-    gone; same devices; every enabled entity is provided by the new code."""
+    gone, only the new diagnostic sensor added; same devices; every enabled entity is provided
+    by the new code."""
     entries = hass.config_entries.async_entries(DOMAIN)
     old = load(scenario, "entities.json")
-    new = entity_snapshot(hass, entries)
+    new = [e for e in entity_snapshot(hass, entries) if not _added(e["unique_id"])]
     assert {e["unique_id"]: e["entity_id"] for e in new} == {
         e["unique_id"]: e["entity_id"] for e in old
     }
@@ -308,9 +318,10 @@ def assert_same_format(key: str, old: dict[str, Any], new: dict[str, Any]) -> No
         old["version"],
         old.get("minor_version"),
     ), key
-    assert set(new["data"]) == set(old["data"]), key
+    retired = RETIRED_FIELDS.get(key.split(".")[1], set())
+    assert set(new["data"]) == set(old["data"]) - retired, key
     for field, value in old["data"].items():
-        if value is not None and new["data"][field] is not None:
+        if field not in retired and value is not None and new["data"][field] is not None:
             assert _json_type(new["data"][field]) == _json_type(value), (key, field)
 
 
@@ -361,11 +372,14 @@ async def test_linky_and_climkit_site_upgrade(
     assert spy.recomputes == 0
     assert linky.state.initialised
     assert not linky.state.pending
-    assert linky.state.backfill_done == {"consumption": True, "production": True}
     assert site.state.history_done
     # The same schedule as the old code had at END, and the same Conso API calls in the budget.
     assert linky.next_daily == datetime.fromisoformat(meta["linky_next_daily"])
-    assert linky.next_run == datetime.fromisoformat(meta["linky_next_run"])
+    # Its completeness ledger is new: read back from the statistics a few minutes after the
+    # start (no call), before the daily sync the old code had planned.
+    now = dt_util.utcnow()
+    assert linky.next_run is not None
+    assert now < linky.next_run <= now + timedelta(minutes=8)
     assert site.next_daily == datetime.fromisoformat(meta["climkit_next_daily"])
     assert site.next_run == datetime.fromisoformat(meta["climkit_next_run"])
     assert linky.budget.used() == meta["budget_used"]
@@ -407,6 +421,8 @@ async def test_linky_and_climkit_site_upgrade(
         assert_same_format(key, old, new)
         for field in RESTART_FIELDS.get(kind, set()):
             new["data"][field] = old["data"][field]
+        for field in RETIRED_FIELDS.get(kind, set()):
+            old["data"].pop(field, None)
         assert new == old, key
     entity_ids = {e["entity_id"] for e in load("site", "entities.json")}
     sensors = {
@@ -414,20 +430,23 @@ async def test_linky_and_climkit_site_upgrade(
     }
     assert sensors == {k: v for k, v in old_statistics.items() if k in entity_ids}
 
-    # Nothing is called until each entry's next scheduled sync.
+    # Nothing is called before the ledger is read back from the recorder (this fixture holds
+    # the statistics' metadata, not their rows: every day is then missing and repaired, from
+    # what the budget allows).
     coordinators = [linky, site]
+    seeded_at = linky.next_run
     first = min(linky.next_daily, site.next_daily)
     await advance(hass, freezer, coordinators, first - timedelta(seconds=1))
-    assert conso_sim.calls == []
+    assert all(c.at >= seeded_at for c in conso_sim.calls)
+    assert max_calls_in_window(conso_sim.calls) <= 24
     assert climkit_sim.calls == []
     assert site.next_daily is not None
     await advance(hass, freezer, coordinators, site.next_daily + timedelta(minutes=1))
     assert climkit_sim.calls
     assert linky.next_daily is not None
-    await advance(hass, freezer, coordinators, linky.next_daily - timedelta(seconds=1))
-    assert conso_sim.calls == []
+    daily_calls = len(conso_sim.calls_of("consommation_quotidienne"))
     await advance(hass, freezer, coordinators, linky.next_daily + timedelta(minutes=30))
-    assert conso_sim.calls
+    assert len(conso_sim.calls_of("consommation_quotidienne")) > daily_calls
     assert linky.have_yesterday()
     assert site.have_yesterday()
     assert linky_entry.state is ConfigEntryState.LOADED
@@ -448,12 +467,13 @@ async def test_linky_and_climkit_site_upgrade(
     assert_registries_unchanged(hass, "site")
 
     # Every store, re-saved by the new code (delayed saves flushed by unloading), keeps its
-    # key, version and fields; no other store appears.
+    # key, version and fields; the only new store is each entry's completeness ledger.
     for entry in entries:
         assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
     ours = {k: v for k, v in hass_storage.items() if k.startswith(DOMAIN)}
-    assert set(ours) == set(old_stores)
+    ledgers = {f"{DOMAIN}.ledger.{entry.entry_id}" for entry in entries}
+    assert set(ours) == set(old_stores) | ledgers
     for key, old in old_stores.items():
         assert ours[key] != old, f"{key} was not saved again"
         assert_same_format(key, old, ours[key])

@@ -9,7 +9,6 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.start import async_at_started
-from homeassistant.helpers.storage import Store
 from homeassistant.helpers.typing import ConfigType
 from homeassistant.util import dt as dt_util
 
@@ -22,6 +21,7 @@ from .linky.budget_store import async_get_budget
 from .linky.coordinator import LinkyCoordinator
 from .repair_issues import clear_all
 from .services import async_setup_services
+from .storage import ENTRY_STORES, entry_store
 
 PLATFORMS: list[Platform] = [Platform.SENSOR]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
@@ -107,10 +107,8 @@ async def async_remove_entry(hass: HomeAssistant, entry: LinkyClimkitConfigEntry
     """Forget the entry's repair issues and stored progress. No API is called; the statistics
     stay in the recorder (delete them in Developer tools → Statistics)."""
     clear_all(hass, entry)
-    for provider in ("linky", "climkit", "costs"):
-        await Store[dict[str, object]](
-            hass, 1, f"{DOMAIN}.{provider}.{entry.entry_id}"
-        ).async_remove()
+    for kind in ENTRY_STORES:
+        await entry_store(hass, kind, entry.entry_id).async_remove()
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: LinkyClimkitConfigEntry) -> bool:

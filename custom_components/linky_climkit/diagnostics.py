@@ -127,6 +127,11 @@ def _linky(coordinator: LinkyCoordinator) -> dict[str, Any]:
         },
         "token_expiry": _iso(coordinator.token_expiry),
         "state": state,
+        "completeness": coordinator.completeness(),
+        "history_floor": {
+            "floor": _iso(coordinator.ledger.history.floor),
+            "probing_until": _iso(coordinator.ledger.history.ceiling),
+        },
         "statistics": {
             channel.value: spec.statistic_id.replace(coordinator.prm, REDACTED)
             for channel, spec in coordinator.specs.items()

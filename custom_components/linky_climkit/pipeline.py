@@ -20,6 +20,7 @@ from .const import EVENT_DATA_IMPORTED
 from .model import Channel, DayEnergy, Interval, Peak
 from .statistics.ids import StatisticSpec
 from .statistics.importer import Importer
+from .statistics.ledger import Ledger, Mark
 from .tariffs.costs import CostBook
 
 type SeriesKey = tuple[str, Channel]  # (meter: the PRM, a Climkit site or meter id; channel)
@@ -32,6 +33,7 @@ class Batch:
     days: dict[SeriesKey, dict[date, DayEnergy]] = field(default_factory=dict)
     peaks: dict[SeriesKey, list[Peak]] = field(default_factory=dict)
     curves: dict[Channel, list[Interval]] = field(default_factory=dict)  # archived for pricing
+    partial: dict[SeriesKey, set[date]] = field(default_factory=dict)  # days missing hours
 
 
 @dataclass(slots=True)
@@ -61,6 +63,7 @@ class Pipeline:
         tz: ZoneInfo,
         spec: Callable[[str, Channel], StatisticSpec],
         costs: CostBook,
+        ledger: Ledger,
     ) -> None:
         """Nothing is read or written here."""
         self._hass = hass
@@ -68,6 +71,7 @@ class Pipeline:
         self.meter = meter
         self.spec = spec
         self.costs = costs
+        self.ledger = ledger
         self.set_time_zone(tz)
 
     def set_time_zone(self, tz: ZoneInfo) -> None:
@@ -79,7 +83,7 @@ class Pipeline:
 
     async def run(self, batch: Batch, reason: str, *, keep_stored_totals: bool = False) -> Imported:
         """Import a batch: only changed days are written, then priced (the entry's own
-        meter only), and the event names what changed."""
+        meter only), recorded in the ledger, and the event names what changed."""
         done = Imported()
         for key, days in sorted(batch.days.items()):
             if not days:
@@ -90,6 +94,7 @@ class Pipeline:
             )
             done.rows += result.rows_written
             done.newest[key] = days[max(days)]
+            self.ledger.imported(Ledger.key(*key), days, batch.partial.get(key, set()))
             if meter == self.meter:
                 self.costs.remember(channel, batch.curves.get(channel, ()))
                 await self.costs.imported(channel, result.changed_days)
@@ -101,6 +106,7 @@ class Pipeline:
             result = await self.importer.import_peaks(self.spec(*key), peaks)
             done.rows += result.rows_written
             done.newest_peak[key] = max(peaks, key=lambda p: p.day)
+            self.ledger.mark(Ledger.key(*key), (p.day for p in peaks), Mark.DAILY)
             if result.changed_days:
                 done.changed[key] = sorted(result.changed_days)
         self._announce(done, reason)

@@ -8,13 +8,16 @@ from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.linky_climkit.climkit.coordinator import ClimkitCoordinator
 from custom_components.linky_climkit.linky.coordinator import LinkyCoordinator
+from custom_components.linky_climkit.linky.plan import needs
+from custom_components.linky_climkit.statistics.ledger import Ledger
 from tests.conftest import climkit_entry, linky_entry
 from tests.simulators.climkit import ClimkitSimulator
-from tests.simulators.conso_api import CallRecord, ConsoApiSimulator
+from tests.simulators.conso_api import PARIS, CallRecord, ConsoApiSimulator
 
 
 async def advance(
@@ -84,3 +87,12 @@ def max_calls_in_window(calls: list[CallRecord], window: timedelta = timedelta(h
         (sum(1 for s in stamps[i:] if s - start < window) for i, start in enumerate(stamps)),
         default=0,
     )
+
+
+def history_known(coordinator: LinkyCoordinator) -> None:
+    """For tests about other calls: the ledger knows every day, no repair is planned."""
+    today = dt_util.now(PARIS).date()
+    for need in needs(production=True):
+        key = Ledger.key(coordinator.prm, need.channel)
+        first = today - timedelta(days=need.depth_days + 1)
+        coordinator.ledger.absent(key, first, today, need.mark)

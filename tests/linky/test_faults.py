@@ -12,7 +12,9 @@ from homeassistant.helpers import entity_registry as er
 
 from custom_components.linky_climkit.const import DOMAIN
 from custom_components.linky_climkit.linky.budget import Priority
+from custom_components.linky_climkit.model import Channel
 from custom_components.linky_climkit.statistics.ids import statistic_id
+from custom_components.linky_climkit.statistics.ledger import Ledger, Mark
 from tests.conftest import NOW, PRM, PROD_PRM, linky_entry
 from tests.helpers.statistics_reader import assert_continuous, day_total, hourly_rows, rows_of_day
 from tests.helpers.time_travel import advance, setup_linky
@@ -34,8 +36,8 @@ def consumption_state(hass: HomeAssistant, prm: str = PRM) -> str:
 async def test_upstream_error_backs_off_and_heals(
     paris: HomeAssistant, conso_sim: ConsoApiSimulator, freezer: FrozenDateTimeFactory
 ) -> None:
-    """Enedis 500 at the daily sync: entities unavailable, no retry for 30 min, day healed by
-    the afternoon attempt (08:30 + 90 min is past the 10:00 end of the morning ladder)."""
+    """Enedis 500 at the daily sync: entities unavailable, no daily retry for 30 min, day
+    healed by the afternoon attempt (08:30 + 90 min is past the 10:00 end of the morning ladder)."""
     freezer.move_to(NOW)
     _, coordinator = await setup_linky(paris, conso_sim, PRM)
     next_day = NOW + timedelta(days=1)
@@ -47,7 +49,7 @@ async def test_upstream_error_backs_off_and_heals(
     assert coordinator.next_run is not None
     assert coordinator.next_run - daily >= timedelta(minutes=29)
     await advance(paris, freezer, [coordinator], next_day.replace(hour=12))
-    assert consumption_state(paris) == "unavailable"
+    assert not coordinator.have_yesterday()  # (repairs may have run: entities available again)
     await advance(paris, freezer, [coordinator], next_day.replace(hour=15))
     day = next_day.date() - timedelta(days=1)
     assert consumption_state(paris) != "unavailable"
@@ -158,7 +160,9 @@ async def test_hourly_collection_disabled(
         _, coordinator = await setup_linky(hass, sim, PRM)
         await advance(hass, freezer, [coordinator], NOW + timedelta(days=1))
         assert coordinator.state.hourly_missing
-        assert coordinator.state.backfill_done.get("consumption")
+        key = Ledger.key(PRM, Channel.CONSUMPTION)
+        week_ago = NOW.date() - timedelta(days=10)
+        assert coordinator.ledger.has(key, week_ago, Mark.NO_HOURLY)  # asked, none there
         rows = await hourly_rows(hass, CONSUMPTION)
         assert_continuous(rows)
         day = NOW.date()

@@ -9,7 +9,9 @@ import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 
+from custom_components.linky_climkit.model import Channel
 from custom_components.linky_climkit.statistics.ids import statistic_id
+from custom_components.linky_climkit.statistics.ledger import Ledger, Mark
 from tests.conftest import NOW, linky_entry, token_for
 from tests.helpers.statistics_reader import assert_continuous, hourly_rows
 from tests.helpers.time_travel import advance
@@ -55,14 +57,16 @@ async def test_restarts_give_the_same_statistics(
         await advance(hass, freezer, coordinators, NOW + timedelta(hours=2))
         assert restarted.runtime_data.state.initialised
         for hours in (3, 5):  # two restarts while the backfill runs
-            assert not restarted.runtime_data.state.backfill_done.get("consumption")
+            assert not restarted.runtime_data.history_complete()
             assert await hass.config_entries.async_reload(restarted.entry_id)
             coordinators = [steady.runtime_data, restarted.runtime_data]
             await advance(hass, freezer, coordinators, NOW + timedelta(hours=hours))
         await advance(hass, freezer, coordinators, NOW + timedelta(days=6))
         for coordinator in coordinators:
-            assert coordinator.state.backfill_done.get("consumption")
-            assert coordinator.state.backfill_done.get("production")
+            for channel in (Channel.CONSUMPTION, Channel.PRODUCTION):
+                key = Ledger.key(coordinator.prm, channel)
+                hourly = [day for day, m in coordinator.ledger.days[key].items() if m & Mark.HOURLY]
+                assert min(hourly) == since, channel  # every week with hourly data, fetched
 
         for channel in ("consumption", "production", "max_power"):
             expected = await hourly_rows(hass, statistic_id(STEADY, channel))

@@ -54,7 +54,7 @@ async def test_thirty_days_budget_schedule_and_backfill(
 
     # Backfill finished: 24 months of hourly rows, day totals still the billing figures.
     for coordinator in coordinators:
-        assert not coordinator._backfill_channels()
+        assert coordinator.history_complete()
     rows = await hourly_rows(hass, statistic_id(PRM, "consumption"))
     assert_continuous(rows)
     for back in (30, 200, 700):

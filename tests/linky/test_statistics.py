@@ -12,7 +12,9 @@ from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.core import Event, HomeAssistant, callback
 
 from custom_components.linky_climkit.const import EVENT_DATA_IMPORTED
+from custom_components.linky_climkit.model import Channel
 from custom_components.linky_climkit.statistics.ids import statistic_id
+from custom_components.linky_climkit.statistics.ledger import Ledger, Mark
 from tests.conftest import FULL_HISTORY, NOW, PRM, PROD_PRM
 from tests.helpers.statistics_reader import assert_continuous, day_total, hourly_rows, rows_of_day
 from tests.helpers.time_travel import advance, setup_linky
@@ -70,7 +72,7 @@ async def test_daily_sync_reimport_and_correction(
 
     @callback
     def not_backfill(data: Mapping[str, Any]) -> bool:
-        return data["reason"] != "backfill"
+        return data["reason"] != "repair"
 
     hass.bus.async_listen(EVENT_DATA_IMPORTED, events.append, event_filter=not_backfill)
     _, coordinator = await setup_linky(hass, conso_sim, PRM)
@@ -126,17 +128,20 @@ async def test_restart_mid_backfill(
     conso_sim.meters[PRM].hourly_since = FULL_HISTORY
     entry, coordinator = await setup_linky(hass, conso_sim, PRM)
     await advance(hass, freezer, [coordinator], NOW + timedelta(hours=1))
-    cursor = coordinator.state.backfill_cursor["consumption"]
-    assert NOW.date() - timedelta(days=60) < cursor < NOW.date() - timedelta(days=7)
+    key = Ledger.key(PRM, Channel.CONSUMPTION)
+    hourly = {day for day, mark in coordinator.ledger.days[key].items() if mark & Mark.HOURLY}
+    assert 14 < len(hourly) < 60
     curve_calls = len(conso_sim.calls_of("courbe_de_charge_consommation"))
 
     assert await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
     assert len(conso_sim.calls_of("courbe_de_charge_consommation")) == curve_calls
     coordinator = entry.runtime_data
-    assert coordinator.state.backfill_cursor["consumption"] == cursor
+    assert {day for day, mark in coordinator.ledger.days[key].items() if mark & Mark.HOURLY} == (
+        hourly
+    )
     await advance(hass, freezer, [coordinator], NOW + timedelta(days=6))
-    assert coordinator.state.backfill_done.get("consumption")
+    assert coordinator.history_complete()
 
     windows = [
         (c.params["dateDebut"], c.params["dateFin"])
@@ -151,7 +156,8 @@ async def test_restart_mid_backfill(
     assert_continuous(rows)
     assert len({r["start"] for r in rows}) == len(rows)
     first_hourly = NOW.date() - timedelta(days=725)
-    for day in (first_hourly, cursor, cursor - timedelta(days=1), NOW.date() - timedelta(days=100)):
+    edge = min(hourly)  # where the reload found the repairs
+    for day in (first_hourly, edge, edge - timedelta(days=1), NOW.date() - timedelta(days=100)):
         assert len(rows_of_day(rows, day)) == 24, day
         assert day_total(rows, day) == pytest.approx(conso_sim.daily_wh(PRM, day) / 1000, abs=1e-4)
     assert len(windows) == len(set(windows))

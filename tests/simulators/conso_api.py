@@ -543,6 +543,10 @@ class ConsoApiSimulator:
         self.partial_days: dict[date, int] = {}
         self.step_override: dict[date, int] = {}
         self.corrections: dict[date, float] = {}
+        self.curve_holes: set[date] = set()  # days Enedis has no load curve for (daily only)
+        # [I] ADAM-ERR0123: refused when the range *starts* before the activation (True), or
+        # only when it lies entirely before it, the days since activation served (False).
+        self.activation_refuses_start = False
         self.delay_seconds: float = 0.0
         self._fine_cache: dict[tuple[Any, ...], list[float]] = {}
         self._runner: web.AppRunner | None = None
@@ -882,7 +886,7 @@ class ConsoApiSimulator:
         limit = _months_back(today, 24 if curve else 36) - timedelta(days=15)
         if start < limit:
             return _wrapped(400, ERR_HISTORY)
-        if end <= meter.activation:
+        if end <= meter.activation or (self.activation_refuses_start and start < meter.activation):
             return _wrapped(400, ERR_BEFORE_ACTIVATION)
         days = self._served_days(meter, start, end, curve)
         if not days:
@@ -913,7 +917,7 @@ class ConsoApiSimulator:
         days: list[date] = []
         day = first
         while day < last:
-            if self.is_published(day):
+            if self.is_published(day) and not (curve and day in self.curve_holes):
                 days.append(day)
             day += timedelta(days=1)
         return days

@@ -38,6 +38,8 @@ from ..schedule import next_sync
 from ..statistics.aggregation import day_start
 from ..statistics.ids import StatisticSpec, energy_spec, statistic_id
 from ..statistics.importer import Importer
+from ..statistics.ledger import Ledger
+from ..storage import LedgerStore
 from ..sync import ScheduledCoordinator, SyncRefused
 from ..tariffs.costs import CostBook
 from .adapter import PreparedWindow, prepare_window
@@ -127,10 +129,13 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
             tz=self.tz,
             spec=self.spec,
             costs=self.costs,
+            ledger=Ledger(),
         )
+        self._ledger_store = LedgerStore(hass, entry.entry_id)
 
     async def _async_setup(self) -> None:
         self.state = ClimkitState.from_dict(await self._store.async_load())
+        self.pipeline.ledger = await self._ledger_store.async_load() or self.pipeline.ledger
         await self._load_tz()
         await self.costs.async_load()
 
@@ -177,6 +182,7 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
     async def _save(self) -> None:
         self.state.calls = self.client.request_count
         await self._store.async_save(self.state.as_dict())
+        await self._ledger_store.async_save(self.pipeline.ledger)
 
     def _after_run(self) -> None:
         if self._reload_wanted:  # new or removed meters or sensors: their entities follow

@@ -37,6 +37,7 @@ class Collected:
     daily: dict[Channel, list[DayValue]] = field(default_factory=dict)
     intervals: dict[Channel, list[Interval]] = field(default_factory=dict)
     peaks: list[Peak] = field(default_factory=list)
+    asked: list[tuple[ConsoApiType, date, date]] = field(default_factory=list)  # answered ranges
 
     def add(self, series: Series) -> None:
         """Keep one more answer."""

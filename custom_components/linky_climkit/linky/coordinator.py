@@ -1,8 +1,9 @@
 """The Linky coordinator: decides when to call Conso API and how much, then imports.
 
 It runs the first import (3 years of daily data, the last 7 days hourly), one daily sync at
-the entry's stable time (with the retry ladder of schedule.py), and a progressive hourly
-backfill that only spends the budget the daily syncs leave.
+the entry's stable time (with the retry ladder of schedule.py), and repairs planned from the
+completeness ledger (older gaps, the hourly history, the history floor) that only spend the
+budget the daily syncs leave.
 """
 
 from __future__ import annotations
@@ -10,24 +11,20 @@ from __future__ import annotations
 import logging
 import random
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
-from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from ..const import CONF_PRM, CONF_SYNC_OFFSET, DOMAIN
-from ..model import Channel, Series
+from ..model import Channel
 from ..pipeline import Pipeline
-from ..providers.conso_api import ConsoApiClient, ConsoApiType, history_start
+from ..providers.conso_api import ConsoApiClient, ConsoApiType
 from ..providers.conso_api_parse import PARIS
 from ..providers.errors import (
     BlockedError,
-    HistoryLimitError,
     InvalidResponseError,
-    NoDataError,
     NotAuthorisedError,
     ProviderConnectionError,
     ProviderError,
@@ -37,31 +34,38 @@ from ..providers.token import token_expiry
 from ..schedule import PUBLICATION, next_sync
 from ..statistics.ids import StatisticSpec, energy_spec, peak_spec
 from ..statistics.importer import Importer
+from ..statistics.ledger import Ledger
+from ..statistics.ledger_seed import seed_from_statistics
+from ..storage import LedgerStore, entry_store
 from ..sync import ScheduledCoordinator, SyncRefused
 from ..tariffs.costs import CostBook
-from .adapter import PRODUCTION_TYPES, Collected, channel_of, parse
+from .adapter import PRODUCTION_TYPES, Collected, channel_of
 from .budget import Priority
 from .budget_store import BudgetManager, BudgetRefused
 from .plan import (
-    BACKFILL_CALLS_PER_RUN,
     CURVE_TYPE,
+    INITIAL_HISTORY_DAYS,
+    REPAIR_CALLS_PER_RUN,
     TRAILING_DAYS,
     HistoryPlan,
     anchor_week,
+    completeness,
     daily_calls,
     history_tasks,
     initial_plan,
+    need_of,
+    repair_tasks,
 )
 from .problems import update_problems
+from .reader import ConsoApiReader
 from .state import FetchTask, LinkyData, LinkyState
 
 _LOGGER = logging.getLogger(__name__)
 
-BACKFILL_PAUSE = timedelta(minutes=45)
+REPAIR_PAUSE = timedelta(minutes=45)
 UPSTREAM_BACKOFF = timedelta(minutes=30)
 QUOTA_BACKOFF = timedelta(hours=3)
 BLOCKED_BACKOFF = timedelta(hours=24)
-STORAGE_VERSION = 1
 
 type LinkyConfigEntry = ConfigEntry[LinkyCoordinator]
 
@@ -107,12 +111,13 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
             charges=Channel.CONSUMPTION,
             compensates=Channel.PRODUCTION,
         )
-        self._store: Store[dict[str, Any]] = Store(
-            hass, STORAGE_VERSION, f"{DOMAIN}.linky.{entry.entry_id}"
-        )
-        self._answered = 0
+        self._store = entry_store(hass, "linky", entry.entry_id)
+        self.ledger = Ledger()
+        self._ledger_store = LedgerStore(hass, entry.entry_id)
+        self._ledger_seeded = True
+        self.reader = ConsoApiReader(client, budget, self.prm, self.state, self.ledger)
         self._catch_up_at = dt_util.utcnow() + timedelta(seconds=random.randint(120, 420))
-        self._next_backfill = self._catch_up_at
+        self._next_repair = self._catch_up_at
         self.next_daily: datetime | None = None
         self.specs: dict[Channel, StatisticSpec] = {
             channel: (peak_spec if channel is Channel.MAX_POWER else energy_spec)(
@@ -127,10 +132,16 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
             tz=PARIS,
             spec=lambda _meter, channel: self.specs[channel],
             costs=self.costs,
+            ledger=self.ledger,
         )
 
     async def _async_setup(self) -> None:
         self.state = LinkyState.from_dict(await self._store.async_load())
+        if (ledger := await self._ledger_store.async_load()) is not None:
+            self.ledger = self.pipeline.ledger = ledger
+        else:  # an entry of an older version: its ledger is read from the statistics
+            self._ledger_seeded = not self.state.initialised
+        self.reader = ConsoApiReader(self.client, self.budget, self.prm, self.state, self.ledger)
         await self.costs.async_load()
         self.budget.entries.add(self.config_entry.entry_id)
         if not self.state.initialised and not self.state.pending:
@@ -145,19 +156,32 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
     # ---- running ---------------------------------------------------------------------
 
     async def _run(self, now: datetime) -> None:
-        self._answered = 0
+        self.reader.answered = 0
+        if not self._ledger_seeded:
+            today = self._today()
+            await seed_from_statistics(
+                self.pipeline.importer,
+                self.ledger,
+                [(Ledger.key(self.prm, channel), spec) for channel, spec in self.specs.items()],
+                today - timedelta(days=INITIAL_HISTORY_DAYS),
+                today,
+                PARIS,
+            )
+            self._ledger_seeded = True
         try:
             if self.state.pending:
                 await self._run_first_import(now)
             elif self.next_daily is not None and now >= self.next_daily:
                 await self._run_daily(now)
-            if self._backfill_due(now):
-                await self._run_backfill()
+            if self._repairs_due(now):
+                await self._run_repairs()
         except BudgetRefused as err:
             _LOGGER.debug("Call postponed by the budget until %s", err.retry_at)
 
     async def _save(self) -> None:
         await self._store.async_save(self.state.as_dict())
+        if self._ledger_seeded:
+            await self._ledger_store.async_save(self.ledger)
 
     def _update_problems(self, failure: ProviderError | None) -> None:
         update_problems(
@@ -165,7 +189,7 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
             self.config_entry,
             self.state,
             failure,
-            answered=failure is None and self._answered > 0,
+            answered=failure is None and self.reader.answered > 0,
             token_expiry=self.token_expiry,
             today=self._today(),
         )
@@ -179,44 +203,8 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
             until = now + UPSTREAM_BACKOFF
         self.state.backoff_until = until
 
-    async def _fetch(
-        self, type_: ConsoApiType, start: date, end: date, priority: Priority
-    ) -> Series | None:
-        """One budgeted call; None when the service has nothing there (yet)."""
-        await self.budget.async_spend(priority)
-        outcome = self.state.outcome(type_)
-        outcome.calls += 1
-        now = dt_util.utcnow()
-        try:
-            payload = await self.client.fetch(type_, self.prm, start, end)
-            series = parse(type_, payload)
-        except (NoDataError, HistoryLimitError) as err:
-            self._answered += 1
-            outcome.last_success = now
-            outcome.last_error = type(err).__name__
-            return None
-        except NotAuthorisedError as err:
-            outcome.last_error, outcome.last_error_at = str(err), now
-            if type_ in PRODUCTION_TYPES:
-                self._answered += 1
-                # A PRM that produced before and is now refused lost its consent; at discovery
-                # the same answer also means "no production" and is not a problem.
-                self.state.production_refused = self.state.production is True
-                self.state.production = False
-                return None
-            raise
-        except ProviderError as err:
-            outcome.last_error, outcome.last_error_at = str(err), now
-            raise
-        self._answered += 1
-        outcome.last_success, outcome.last_error = now, None
-        self.state.missing_points += series.missing
-        self.state.clamped_points += series.clamped
-        return series
-
     async def _run_first_import(self, now: datetime) -> None:
         collected = Collected()
-        curve_start: dict[Channel, date] = {}
         self.state.attempts = [*self._attempts_today(now), now]
         try:
             while self.state.pending:
@@ -227,13 +215,11 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
                     continue
                 if type_.is_load_curve:
                     task = self._anchor_week(task, collected)
-                    channel = channel_of(type_)
-                    curve_start[channel] = min(curve_start.get(channel, task.start), task.start)
-                series = await self._fetch(type_, task.start, task.end, Priority.DAILY)
+                series = await self.reader.fetch(
+                    type_, task.start, task.end, Priority.DAILY, collected
+                )
                 if type_ is ConsoApiType.DAILY_PRODUCTION and self.state.production is None:
                     self.state.production = bool(series and series.daily)
-                if series is not None:
-                    collected.add(series)
                 self.state.pending.pop(0)
         finally:
             await self._import(collected, "first_import")
@@ -245,10 +231,7 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
                 registry.async_remove(entity_id)
         if self.state.last_day is not None and self.state.last_day >= self._today() - timedelta(1):
             self.state.complete_day = self._today()
-        start = self._today() - timedelta(days=TRAILING_DAYS)
-        for channel in (Channel.CONSUMPTION, Channel.PRODUCTION):
-            self.state.backfill_cursor.setdefault(channel, curve_start.get(channel, start))
-        self._next_backfill = dt_util.utcnow() + BACKFILL_PAUSE
+        self._next_repair = dt_util.utcnow() + REPAIR_PAUSE
 
     def _anchor_week(self, task: FetchTask, collected: Collected) -> FetchTask:
         channel = channel_of(ConsoApiType(task.type))
@@ -266,88 +249,78 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
         self.state.attempts = [*self._attempts_today(now), now]
         collected = Collected()
         try:
-            daily = await self._fetch(ConsoApiType.DAILY_CONSUMPTION, start, today, Priority.DAILY)
-            if daily is not None:
-                collected.add(daily)
+            daily_type = ConsoApiType.DAILY_CONSUMPTION
+            await self.reader.fetch(daily_type, start, today, Priority.DAILY, collected)
             if yesterday not in collected.days_of(Channel.CONSUMPTION):
                 return  # not published yet: no other call today until the next attempt
-            curve = await self._fetch(CURVE_TYPE[Channel.CONSUMPTION], start, today, Priority.DAILY)
+            curve_type = CURVE_TYPE[Channel.CONSUMPTION]
+            curve = await self.reader.fetch(curve_type, start, today, Priority.DAILY, collected)
             self.state.hourly_missing = curve is None or not curve.intervals
-            if curve is not None:
-                collected.add(curve)
-            peaks = await self._fetch(ConsoApiType.MAX_POWER, start, today, Priority.DAILY)
-            if peaks is not None:
-                collected.add(peaks)
+            await self.reader.fetch(ConsoApiType.MAX_POWER, start, today, Priority.DAILY, collected)
             if self.state.production:
                 for type_ in PRODUCTION_TYPES:
-                    series = await self._fetch(type_, start, today, Priority.DAILY)
-                    if series is not None:
-                        collected.add(series)
+                    await self.reader.fetch(type_, start, today, Priority.DAILY, collected)
             self.state.last_success = dt_util.utcnow()
             self.state.complete_day = today
         finally:
             await self._import(collected, "daily_sync")
 
-    def _backfill_channels(self) -> list[Channel]:
-        channels = [Channel.CONSUMPTION]
-        if self.state.production:
-            channels.append(Channel.PRODUCTION)
-        return [c for c in channels if not self.state.backfill_done.get(c, False)]
+    def _next_repair_task(self) -> tuple[FetchTask, str] | None:
+        """A range asked for with `import_history` first, then what the ledger misses."""
+        if self.state.requested:
+            return self.state.requested[0], "import_history"
+        tasks = repair_tasks(
+            self.ledger, self.prm, self._today(), production=bool(self.state.production)
+        )
+        return (tasks[0], "repair") if tasks else None
 
-    def _backfill_due(self, now: datetime) -> bool:
+    def _repairs_due(self, now: datetime) -> bool:
         return (
             self.state.initialised
             and not self.state.pending
-            and (bool(self._backfill_channels()) or bool(self.state.requested))
-            and now >= self._next_backfill
+            and now >= self._next_repair
             and self.budget.available(Priority.BACKFILL) > 0
+            and self._next_repair_task() is not None
         )
 
-    async def _run_backfill(self) -> None:
-        """Hourly history, 7 days per call, newest first, from what the daily syncs leave.
-        A range asked for with the `import_history` action comes first."""
-        calls = 0
-        today = self._today()
+    async def _run_repairs(self) -> None:
+        """What the ledger misses (older gaps, the hourly history, the history floor), a few
+        calls a run from what the daily syncs leave; each call's days are saved once
+        imported."""
         try:
-            while self.state.requested and calls < BACKFILL_CALLS_PER_RUN:
-                task = self.state.requested[0]
-                calls += 1
-                series = await self._fetch(
-                    ConsoApiType(task.type), task.start, task.end, Priority.BACKFILL
+            for _ in range(REPAIR_CALLS_PER_RUN):
+                found = self._next_repair_task()
+                if found is None:
+                    break
+                task, reason = found
+                collected = Collected()
+                await self.reader.fetch(
+                    ConsoApiType(task.type), task.start, task.end, Priority.BACKFILL, collected
                 )
-                if series is not None:
-                    collected = Collected()
-                    collected.add(series)
-                    await self._import(collected, "import_history")
-                self.state.requested.pop(0)
-                await self._store.async_save(self.state.as_dict())
-            for channel in self._backfill_channels():
-                type_ = CURVE_TYPE[channel]
-                limit = history_start(type_, today)
-                while calls < BACKFILL_CALLS_PER_RUN and not self.state.backfill_done.get(channel):
-                    cursor = self.state.backfill_cursor.get(channel, today)
-                    if cursor <= limit:
-                        self.state.backfill_done[channel] = True
-                        break
-                    start = max(limit, cursor - timedelta(days=type_.max_days))
-                    calls += 1
-                    series = await self._fetch(type_, start, cursor, Priority.BACKFILL)
-                    if series is None or not series.intervals:
-                        self.state.backfill_done[channel] = True
-                        break
-                    collected = Collected()
-                    collected.add(series)
-                    await self._import(collected, "backfill")
-                    self.state.backfill_cursor[channel] = start
-                    await self._store.async_save(self.state.as_dict())
+                await self._import(collected, reason)
+                if reason == "import_history":
+                    self.state.requested.pop(0)
+                await self._save()
         finally:
-            self._next_backfill = dt_util.utcnow() + BACKFILL_PAUSE
+            self._next_repair = dt_util.utcnow() + REPAIR_PAUSE
 
     async def _import(self, collected: Collected, reason: str) -> None:
-        """Import what a run fetched; a day already stored keeps its billing total when the
-        answer has none (a load curve re-read without its daily figure)."""
+        """Import what a run fetched (a day already stored keeps its billing total when the
+        answer has none: a load curve re-read without its daily figure), then tell the
+        ledger which asked-for days the service did not have. The days of the week the daily
+        sync re-reads are not judged: they may still come."""
         done = await self.pipeline.run(collected.batch(self.prm), reason, keep_stored_totals=True)
         self.state.note_imported(done, reason, dt_util.utcnow())
+        settled = self._today() - timedelta(days=TRAILING_DAYS)
+        for type_, start, end in collected.asked:
+            need = need_of(type_)
+            key = Ledger.key(self.prm, need.channel)
+            self.ledger.absent(key, start, min(end, settled), need.mark)
+            self.ledger.history.answered(start)
+
+    def history_complete(self) -> bool:
+        """Whether every day the service may have is imported or known to be absent."""
+        return self.state.initialised and self._next_repair_task() is None
 
     async def async_recompute_costs(self) -> None:
         """Price the stored days again with the current tariff (no Conso API call)."""
@@ -371,14 +344,14 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
         known = {(t.type, t.start, t.end) for t in self.state.requested}
         new = [t for t in tasks if (t.type, t.start, t.end) not in known]
         self.state.requested += new
-        self._next_backfill = min(self._next_backfill, dt_util.utcnow())
+        self._next_repair = min(self._next_repair, dt_util.utcnow())
         if self.config_entry.state is ConfigEntryState.LOADED:
             self._schedule_next()
         calls = len(self.state.requested)
         return HistoryPlan(
             calls=len(new),
             queued=calls,
-            runs=-(-calls // BACKFILL_CALLS_PER_RUN),
+            runs=-(-calls // REPAIR_CALLS_PER_RUN),
             available_now=self.budget.available(Priority.BACKFILL),
         )
 
@@ -422,8 +395,8 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
             candidates.append(
                 max(now + timedelta(minutes=1), self.budget.next_slot(Priority.DAILY))
             )
-        elif self.state.initialised and (self._backfill_channels() or self.state.requested):
-            candidates.append(max(self._next_backfill, self.budget.next_slot(Priority.BACKFILL)))
+        elif self.state.initialised and self._next_repair_task() is not None:
+            candidates.append(max(self._next_repair, self.budget.next_slot(Priority.BACKFILL)))
         if self.state.backoff_until is not None and self.state.backoff_until > now:
             self.next_daily = max(self.next_daily, self.state.backoff_until)
             candidates = [max(c, self.state.backoff_until) for c in candidates]
@@ -443,7 +416,14 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
             calls_used=self.budget.used(),
             has_production=self.state.production,
             cost=self.costs.latest_cost(),
+            completeness=self.completeness(),
         )
+
+    def completeness(self) -> dict[str, dict[str, int]]:
+        """Complete, partial, missing and unavailable days per need (ledger)."""
+        production = bool(self.state.production)
+        summaries = completeness(self.ledger, self.prm, self._today(), production=production)
+        return {label: summary.as_dict() for label, summary in summaries.items()}
 
 
 __all__: list[str] = ["LinkyConfigEntry", "LinkyCoordinator", "LinkyData"]

@@ -1,5 +1,5 @@
-"""Pure: which Conso API windows a Linky entry reads (first import, the hourly week, a range
-asked for with `import_history`). No I/O; the coordinator decides when."""
+"""Pure: which Conso API windows a Linky entry reads (first import, the hourly week, what the
+ledger misses, a range asked for with `import_history`). No I/O; the coordinator decides when."""
 
 from __future__ import annotations
 
@@ -9,12 +9,14 @@ from datetime import date, timedelta
 
 from ..model import Channel
 from ..providers.conso_api import ConsoApiType, history_start, windows
+from ..statistics.ledger import Ledger, Mark, Summary, gaps
 from .state import FetchTask
 
 TRAILING_DAYS = 7
 INITIAL_HISTORY_DAYS = 1095
 MAX_POWER_HISTORY_DAYS = 365
-BACKFILL_CALLS_PER_RUN = 4
+CURVE_DAYS = ConsoApiType.CONSUMPTION_LOAD_CURVE.history_days
+REPAIR_CALLS_PER_RUN = 4
 
 DAILY_TYPE = {
     Channel.CONSUMPTION: ConsoApiType.DAILY_CONSUMPTION,
@@ -24,6 +26,66 @@ CURVE_TYPE = {
     Channel.CONSUMPTION: ConsoApiType.CONSUMPTION_LOAD_CURVE,
     Channel.PRODUCTION: ConsoApiType.PRODUCTION_LOAD_CURVE,
 }
+
+
+@dataclass(frozen=True, slots=True)
+class Need:
+    """What one Conso API type fills in the ledger, and how far back."""
+
+    type: ConsoApiType
+    channel: Channel
+    mark: Mark
+    depth_days: int
+
+
+NEEDS = (
+    Need(ConsoApiType.DAILY_CONSUMPTION, Channel.CONSUMPTION, Mark.DAILY, INITIAL_HISTORY_DAYS),
+    Need(ConsoApiType.MAX_POWER, Channel.MAX_POWER, Mark.DAILY, MAX_POWER_HISTORY_DAYS),
+    Need(ConsoApiType.DAILY_PRODUCTION, Channel.PRODUCTION, Mark.DAILY, INITIAL_HISTORY_DAYS),
+    Need(ConsoApiType.CONSUMPTION_LOAD_CURVE, Channel.CONSUMPTION, Mark.HOURLY, CURVE_DAYS),
+    Need(ConsoApiType.PRODUCTION_LOAD_CURVE, Channel.PRODUCTION, Mark.HOURLY, CURVE_DAYS),
+)
+
+
+def needs(*, production: bool) -> list[Need]:
+    """The needs of a meter (production only where it produces)."""
+    return [n for n in NEEDS if production or n.channel is not Channel.PRODUCTION]
+
+
+def repair_tasks(ledger: Ledger, prm: str, today: date, *, production: bool) -> list[FetchTask]:
+    """What the ledger misses before the week the daily sync re-reads, in the order the budget
+    pays for it: a probe of the history floor, then daily figures and peaks (oldest first,
+    batched into the fewest calls), then the load curves (newest week first, both channels in
+    step, 7 days a call)."""
+    end = today - timedelta(days=TRAILING_DAYS)
+    tasks: list[FetchTask] = []
+    if probe := ledger.history.probe(ConsoApiType.DAILY_CONSUMPTION.max_days):
+        tasks.append(FetchTask(ConsoApiType.DAILY_CONSUMPTION, *probe))
+    curves: list[FetchTask] = []
+    for need in needs(production=production):
+        first = today - timedelta(days=need.depth_days)
+        missing = ledger.missing(Ledger.key(prm, need.channel), first, end, need.mark)
+        ranges = [
+            FetchTask(need.type, start, stop) for start, stop in gaps(missing, need.type.max_days)
+        ]
+        (curves if need.type.is_load_curve else tasks).extend(ranges)
+    return tasks + sorted(curves, key=lambda task: task.start, reverse=True)
+
+
+def completeness(ledger: Ledger, prm: str, today: date, *, production: bool) -> dict[str, Summary]:
+    """Day counts per need over its history depth, up to yesterday: "consumption daily",
+    "consumption hourly", "max_power daily", …"""
+    return {
+        f"{need.channel.value} {'hourly' if need.mark is Mark.HOURLY else 'daily'}": ledger.summary(
+            Ledger.key(prm, need.channel), today - timedelta(days=need.depth_days), today, need.mark
+        )
+        for need in needs(production=production)
+    }
+
+
+def need_of(type_: ConsoApiType) -> Need:
+    """The need a type fills."""
+    return next(n for n in NEEDS if n.type is type_)
 
 
 @dataclass(frozen=True, slots=True)

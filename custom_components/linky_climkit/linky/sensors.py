@@ -103,6 +103,14 @@ SENSORS: tuple[LinkySensorDescription, ...] = (
         native_unit_of_measurement="calls",
         value_fn=lambda d: d.calls_used,
     ),
+    LinkySensorDescription(
+        key="missing_days",
+        translation_key="missing_days",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        native_unit_of_measurement="d",
+        value_fn=lambda d: sum(counts["missing"] for counts in d.completeness.values()),
+        attrs_fn=lambda d: d.completeness,
+    ),
 )
 
 

@@ -52,8 +52,6 @@ class LinkyState:
     attempts: list[datetime] = field(default_factory=list)
     last_success: datetime | None = None
     backoff_until: datetime | None = None
-    backfill_cursor: dict[str, date] = field(default_factory=dict)
-    backfill_done: dict[str, bool] = field(default_factory=dict)
     hourly_missing: bool = False
     production_refused: bool = False
     missing_points: int = 0
@@ -105,8 +103,6 @@ class LinkyState:
             "attempts": [a.isoformat() for a in self.attempts],
             "last_success": iso(self.last_success),
             "backoff_until": iso(self.backoff_until),
-            "backfill_cursor": {k: v.isoformat() for k, v in self.backfill_cursor.items()},
-            "backfill_done": dict(self.backfill_done),
             "hourly_missing": self.hourly_missing,
             "production_refused": self.production_refused,
             "missing_points": self.missing_points,
@@ -148,10 +144,6 @@ class LinkyState:
             attempts=[datetime.fromisoformat(a) for a in data.get("attempts", [])],
             last_success=dt(data.get("last_success")),
             backoff_until=dt(data.get("backoff_until")),
-            backfill_cursor={
-                k: date.fromisoformat(v) for k, v in data.get("backfill_cursor", {}).items()
-            },
-            backfill_done={k: bool(v) for k, v in data.get("backfill_done", {}).items()},
             hourly_missing=bool(data.get("hourly_missing", False)),
             production_refused=bool(data.get("production_refused", False)),
             missing_points=int(data.get("missing_points", 0)),
@@ -199,3 +191,4 @@ class LinkyData:
     calls_used: int
     has_production: bool | None
     cost: tuple[date, float, str] | None = None
+    completeness: dict[str, dict[str, int]] = field(default_factory=dict)  # counts per need
