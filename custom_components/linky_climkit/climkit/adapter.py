@@ -33,7 +33,7 @@ class PreparedWindow:
     data-quality counts."""
 
     batch: Batch = field(default_factory=Batch)
-    clamped: int = 0
+    negative: int = 0
     missing: int = 0
     storage_seen: bool = False
     last_end: datetime | None = None
@@ -86,7 +86,7 @@ def prepare_window(
     parsed = ParsedRows()
     series = hourly_series(answers, site_id, meters, tz, parsed)
     window = PreparedWindow(
-        clamped=parsed.clamped,
+        negative=parsed.negative,
         missing=parsed.missing,
         storage_seen=parsed.storage_seen,
         last_end=parsed.last_end,

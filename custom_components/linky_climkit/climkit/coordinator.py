@@ -286,7 +286,7 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
         window = await self.hass.async_add_executor_job(
             prepare_window, answers, self.site_id, self.state.meters, self.tz, end
         )
-        self.state.clamped += window.clamped
+        self.state.clamped += window.negative
         self.state.missing += window.missing
         self.state.storage = self.state.storage or window.storage_seen
         if window.last_end is not None and (
