@@ -32,11 +32,13 @@ class Batch:
     days: dict[SeriesKey, dict[date, DayEnergy]] = field(default_factory=dict)
     peaks: dict[SeriesKey, list[Peak]] = field(default_factory=dict)
     curves: dict[Channel, list[Interval]] = field(default_factory=dict)  # archived for pricing
+    # Days imported with at least one quarter-hour (or half-hour) missing from what was received.
+    partial: dict[SeriesKey, set[date]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
 class Imported:
-    """What a run changed and the newest day of each series it saw."""
+    """What a run changed and the newest complete day of each series it saw."""
 
     changed: dict[SeriesKey, list[date]] = field(default_factory=dict)
     newest: dict[SeriesKey, DayEnergy] = field(default_factory=dict)
@@ -89,7 +91,10 @@ class Pipeline:
                 self.spec(meter, channel), days, keep_stored_totals=keep_stored_totals
             )
             done.rows += result.rows_written
-            done.newest[key] = days[max(days)]
+            partial = batch.partial.get(key, ())
+            complete = [day for day in days if day not in partial]
+            if complete:
+                done.newest[key] = days[max(complete)]
             if meter == self.meter:
                 self.costs.remember(channel, batch.curves.get(channel, ()))
                 await self.costs.imported(channel, result.changed_days)
