@@ -154,7 +154,7 @@ def _climkit(coordinator: ClimkitCoordinator) -> dict[str, Any]:
         "time_zone": str(coordinator.tz),
         "requests_made": coordinator.client.request_count,
         "authentications": coordinator.client.auth_count,
-        "negative_production_clamped": coordinator.state.clamped,
+        "negative_production_values": coordinator.state.clamped,
         "incomplete_rows": coordinator.state.missing,
         "state": state,
     }

@@ -33,12 +33,13 @@ class Batch:
     days: dict[SeriesKey, dict[date, DayEnergy]] = field(default_factory=dict)
     peaks: dict[SeriesKey, list[Peak]] = field(default_factory=dict)
     curves: dict[Channel, list[Interval]] = field(default_factory=dict)  # archived for pricing
-    partial: dict[SeriesKey, set[date]] = field(default_factory=dict)  # days missing hours
+    # Days imported with at least one quarter-hour (or half-hour) missing from what was received.
+    partial: dict[SeriesKey, set[date]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
 class Imported:
-    """What a run changed and the newest day of each series it saw."""
+    """What a run changed and the newest complete day of each series it saw."""
 
     changed: dict[SeriesKey, list[date]] = field(default_factory=dict)
     newest: dict[SeriesKey, DayEnergy] = field(default_factory=dict)
@@ -82,10 +83,20 @@ class Pipeline:
         self.costs.set_time_zone(tz, self.importer)
 
     async def run(self, batch: Batch, reason: str, *, keep_stored_totals: bool = False) -> Imported:
-        """Import a batch: only changed days are written, then priced (the entry's own
-        meter only), recorded in the ledger, and the event names what changed."""
+        """Import a batch: only changed days are written (a partial read never replaces a
+        day stored whole), then priced (the entry's own meter only), recorded in the ledger,
+        and the event names what changed."""
         done = Imported()
-        for key, days in sorted(batch.days.items()):
+        for key, received in sorted(batch.days.items()):
+            partial = batch.partial.get(key, set())
+            ledger_key = Ledger.key(*key)
+            # A day stored whole is never replaced by a read that lacks some of its quarters
+            # (a provider's passing gap): it keeps what it has.
+            days = {
+                day: energy
+                for day, energy in received.items()
+                if day not in partial or not self.ledger.has(ledger_key, day, Mark.HOURLY)
+            }
             if not days:
                 continue
             meter, channel = key
@@ -93,8 +104,10 @@ class Pipeline:
                 self.spec(meter, channel), days, keep_stored_totals=keep_stored_totals
             )
             done.rows += result.rows_written
-            done.newest[key] = days[max(days)]
-            self.ledger.imported(Ledger.key(*key), days, batch.partial.get(key, set()))
+            self.ledger.imported(ledger_key, days, partial)
+            complete = [day for day in days if day not in partial]
+            if complete:
+                done.newest[key] = days[max(complete)]
             if meter == self.meter:
                 self.costs.remember(channel, batch.curves.get(channel, ()))
                 await self.costs.imported(channel, result.changed_days)

@@ -58,7 +58,8 @@ def options() -> dict[str, object]:
 
 
 def hand_cost(sim: ClimkitSimulator, day: date) -> float:
-    """Quarter-hours of the site's grid import at HT or NT (whole weekend NT), plus fee/365."""
+    """Quarter-hours of the site's grid import (`from_ext`) at HT or NT (whole weekend NT),
+    plus fee/365."""
     start = datetime.combine(day, time(), ZURICH)
     rows = sim.interval_values(DEMO_SITE_ID, "electricity", start, start + timedelta(days=1))
     cost = 0.0
@@ -67,9 +68,7 @@ def hand_cost(sim: ClimkitSimulator, day: date) -> float:
             continue  # the quarter ending at midnight belongs to the day before
         begin = (row["end"] - timedelta(minutes=15)).astimezone(ZURICH)
         night = begin.time() >= time(22) or begin.time() < time(6) or begin.weekday() >= 5
-        consumption = max(row["conso_total"], 0.0)
-        own = min(max(row["self"], 0.0), max(row["prod_total"], 0.0), consumption)
-        cost += (consumption - own) * (NT if night else HT)
+        cost += row["from_ext"] * (NT if night else HT)  # Climkit's grid import, as given
     return cost + FEE / 365
 
 

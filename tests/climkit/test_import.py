@@ -140,7 +140,14 @@ async def test_devices_entities_and_statistics(
         assert site["production"][hour] == pytest.approx(
             site["self_consumption"][hour] + site["grid_export"][hour], abs=1e-6
         )
-        assert site["production"][hour] >= 0
+    for channel, key in (
+        ("production", "prod_total"),
+        ("self_consumption", "self"),
+        ("grid_import", "from_ext"),
+        ("grid_export", "to_ext"),
+    ):  # Climkit's figures as given (negative night-time production included)
+        for hour, value in quarter_sums(truth, key).items():
+            assert site[channel][hour] == pytest.approx(value, abs=1e-6), (channel, hour)
     consumers = [
         {r["start"]: r for r in await hourly_rows(hass, statistic_id(meter, "consumption"))}
         for meter in CONSUMERS
@@ -270,19 +277,29 @@ async def test_real_capture_day(
         assert got[gap_hour] == pytest.approx(sums[gap_hour], abs=1e-9)
         day = rows_of_day(rows, CAPTURE_DAY)
         assert len(day) == 24
-        assert coordinator.state.clamped > 0
-        production = await hourly_rows(hass, statistic_id(CAPTURE_SITE_ID, "production"))
-        assert all(r["state"] >= 0 for r in production)
-        grid = {
-            r["start"]: r["state"]
-            for r in await hourly_rows(hass, statistic_id(CAPTURE_SITE_ID, "grid_import"))
-        }
-        own = {
-            r["start"]: r["state"]
-            for r in await hourly_rows(hass, statistic_id(CAPTURE_SITE_ID, "self_consumption"))
-        }
-        for hour in full:
-            assert got[hour] == pytest.approx(grid[hour] + own[hour], abs=1e-9)
+        assert coordinator.state.clamped > 0  # negative night-time production, counted
+
+        def hourly(column: str) -> dict[datetime, float]:
+            out: dict[datetime, float] = defaultdict(float)
+            for row in capture:
+                end = datetime.fromisoformat(row["timestamp"]).astimezone(UTC)
+                out[(end - timedelta(minutes=15)).replace(minute=0)] += row[column]
+            return out
+
+        async def stored(channel: str) -> dict[datetime, float]:
+            rows = await hourly_rows(hass, statistic_id(CAPTURE_SITE_ID, channel))
+            return {r["start"]: r["state"] for r in rows}
+
+        grid, bought = await stored("grid_import"), hourly("from_ext")
+        for hour in full:  # grid import is `from_ext` as given, never recomputed
+            assert grid[hour] == pytest.approx(bought[hour], abs=1e-6)
+        production, produced = await stored("production"), hourly("prod_total")
+        for hour in full:  # as given, negative at night
+            assert production[hour] == pytest.approx(produced[hour], abs=1e-6)
+        assert min(production[hour] for hour in full) < 0
+        own = await stored("self_consumption")
+        for hour in full:  # Climkit's own identity, on its own figures
+            assert got[hour] == pytest.approx(grid[hour] + own[hour], abs=2e-6)
     finally:
         await sim.stop()
 

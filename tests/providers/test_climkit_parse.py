@@ -2,7 +2,9 @@
 rows and hand-made rows.
 
 Ground truth: /work/shared/docs/climkit.md §2.5 (row schema, identities, negative production,
-end-of-interval stamps), §6.6-§6.7 (parsing, snapping |v| < 1e-9, clamping negatives).
+end-of-interval stamps), §6.6-§6.7 (parsing, snapping |v| < 1e-9). Every figure is kept as
+Climkit gives it (negative night-time production too); only a figure whose key a row lacks is
+derived.
 """
 
 import itertools
@@ -186,7 +188,6 @@ def test_capture_intervals_and_owners() -> None:
             assert interval.start == interval.end - timedelta(minutes=15)
             assert interval.start.tzinfo is UTC
             assert interval.end.tzinfo is UTC
-            assert interval.value >= 0
     assert parsed.last_end == FIRST_END + 95 * QUARTER
     assert parsed.missing == 0
     assert parsed.storage_seen is False
@@ -194,42 +195,57 @@ def test_capture_intervals_and_owners() -> None:
     assert set(values(parsed, CAPTURE_SITE_ID, Channel.BATTERY_DISCHARGE)) == {0.0}
 
 
-def test_capture_site_identities() -> None:
+SITE_KEYS = {
+    Channel.CONSUMPTION: "conso_total",
+    Channel.PRODUCTION: "prod_total",
+    Channel.SELF_CONSUMPTION: "self",
+    Channel.GRID_IMPORT: "from_ext",
+    Channel.GRID_EXPORT: "to_ext",
+    Channel.BATTERY_CHARGE: "storage_charging_total",
+    Channel.BATTERY_DISCHARGE: "storage_discharging_total",
+}
+
+
+def test_capture_site_figures_as_given() -> None:
+    """Every site figure is the row's own (grid import is `from_ext`, not consumption minus
+    self-consumption); Climkit's identities hold on them as they do in the capture."""
     rows = capture_rows()
     parsed = parse(rows)
     site = CAPTURE_SITE_ID
 
     series = {ch: values(parsed, site, ch) for ch in SITE_CHANNELS}
     for i, row in enumerate(rows):
+        for channel, key in SITE_KEYS.items():
+            assert series[channel][i] == snapped(row[key]), (i, key)
         conso = series[Channel.CONSUMPTION][i]
         prod = series[Channel.PRODUCTION][i]
         own = series[Channel.SELF_CONSUMPTION][i]
-        assert conso == pytest.approx(own + series[Channel.GRID_IMPORT][i], abs=1e-12)
-        assert prod == pytest.approx(own + series[Channel.GRID_EXPORT][i], abs=1e-12)
-        assert prod >= 0
-        assert 0 <= own <= min(prod, conso)
-        assert conso == pytest.approx(max(snapped(row["conso_total"]), 0.0))
-        assert prod == pytest.approx(max(snapped(row["prod_total"]), 0.0))
+        assert conso == pytest.approx(own + series[Channel.GRID_IMPORT][i], abs=1e-9)
+        assert prod == pytest.approx(own + series[Channel.GRID_EXPORT][i], abs=1e-9)
         assert conso == pytest.approx(
             sum(values(parsed, c, Channel.CONSUMPTION)[i] for c in CONSUMERS), abs=1e-9
         )
-        assert prod == pytest.approx(values(parsed, PV, Channel.PRODUCTION)[i], abs=1e-12)
+        assert prod == values(parsed, PV, Channel.PRODUCTION)[i]
 
 
-def test_capture_clamped_count() -> None:
+def test_capture_negative_production_kept_and_counted() -> None:
     rows = capture_rows()
     parsed = parse(rows)
     # negative production beyond float noise (|v| < 1e-9 is snapped to 0 first, §6.7)
     negative = [r for r in rows if r["prod_total"] < -SNAP]
-    assert parsed.clamped == len(negative) == 30
+    assert parsed.negative == len(negative) == 30
     noise = [r for r in rows if -SNAP < r["prod_total"] < 0]
     assert len(noise) == 22  # e.g. -1.1e-16: not counted
-    night = {datetime.fromisoformat(r["timestamp"]).astimezone(UTC) for r in negative}
-    for interval in parsed.intervals[(CAPTURE_SITE_ID, Channel.PRODUCTION)]:
-        if interval.end in night:
-            assert interval.value == 0.0
-    for interval in parsed.intervals[(PV, Channel.PRODUCTION)]:
-        assert interval.value >= 0
+    given = {
+        datetime.fromisoformat(r["timestamp"]).astimezone(UTC): r["prod_total"] for r in negative
+    }
+    site = {i.end: i.value for i in parsed.intervals[(CAPTURE_SITE_ID, Channel.PRODUCTION)]}
+    own = {i.end: i.value for i in parsed.intervals[(CAPTURE_SITE_ID, Channel.SELF_CONSUMPTION)]}
+    pv = {i.end: i.value for i in parsed.intervals[(PV, Channel.PRODUCTION)]}
+    for end, value in given.items():
+        assert site[end] == value < 0
+        assert own[end] == value  # Climkit's self-consumption follows it at night
+        assert pv[end] == value
 
 
 def test_capture_per_consumer_values() -> None:
@@ -240,14 +256,12 @@ def test_capture_per_consumer_values() -> None:
         own = values(parsed, c, Channel.SELF_CONSUMPTION)
         grid = values(parsed, c, Channel.GRID_IMPORT)
         for i, row in enumerate(rows):
-            total = max(snapped(row[f"total_{c}"]), 0.0)
-            mine = min(max(snapped(row[f"self_{c}"]), 0.0), total)
-            assert conso[i] == pytest.approx(total)
-            assert own[i] == pytest.approx(mine)
-            assert conso[i] == pytest.approx(own[i] + grid[i], abs=1e-12)
-            assert grid[i] >= 0
+            assert conso[i] == snapped(row[f"total_{c}"])
+            assert own[i] == snapped(row[f"self_{c}"])
+            assert grid[i] == snapped(row[f"ext_{c}"])
+            assert conso[i] == pytest.approx(own[i] + grid[i], abs=1e-9)
     pv = values(parsed, PV, Channel.PRODUCTION)
-    assert pv == pytest.approx([max(snapped(r[f"total_{PV}"]), 0.0) for r in rows])
+    assert pv == [snapped(r[f"total_{PV}"]) for r in rows]
 
 
 # --- missing values, duplicates, timestamps --------------------------------------------------
@@ -284,19 +298,54 @@ def test_null_rows_are_counted_missing_and_skipped() -> None:
     ],
 )
 def test_unusable_site_value_is_missing(key: str, bad: Any) -> None:
+    """Only that figure's quarter is missing; the row's other figures are kept."""
     rows = capture_rows()[:4]
     rows[2] = {**rows[2], key: bad}
     parsed = parse(rows)
     assert parsed.missing == 1
-    assert ends(parsed, CAPTURE_SITE_ID, Channel.CONSUMPTION) == [
-        FIRST_END + i * QUARTER for i in (0, 1, 3)
-    ]
+    for channel, name in SITE_KEYS.items():
+        kept = (0, 1, 3) if name == key else (0, 1, 2, 3)
+        assert ends(parsed, CAPTURE_SITE_ID, channel) == [FIRST_END + i * QUARTER for i in kept], (
+            channel
+        )
 
 
 def test_absent_site_key_is_missing() -> None:
     rows = capture_rows()[:3]
     rows[1] = {k: v for k, v in rows[1].items() if k != "self"}
-    assert parse(rows).missing == 1
+    parsed = parse(rows)
+    assert parsed.missing == 1
+    assert len(ends(parsed, CAPTURE_SITE_ID, Channel.SELF_CONSUMPTION)) == 2
+    assert len(ends(parsed, CAPTURE_SITE_ID, Channel.GRID_IMPORT)) == 3  # from_ext is given
+
+
+def test_given_grid_figures_are_never_recomputed() -> None:
+    """`from_ext`/`to_ext`/`ext_<id>` win over consumption − self-consumption, even when
+    they disagree with it; a null one is missing, not derived."""
+    row = {
+        "timestamp": "2022-05-14 00:00:00+02:00",
+        "conso_total": 1.0,
+        "prod_total": -0.02,
+        "self": -0.02,
+        "from_ext": 1.5,
+        "to_ext": 0.0,
+        f"total_{CONSUMERS[0]}": 1.0,
+        f"self_{CONSUMERS[0]}": 0.0,
+        f"ext_{CONSUMERS[0]}": 0.75,
+        f"total_{CONSUMERS[1]}": 0.5,
+        f"self_{CONSUMERS[1]}": 0.1,
+        f"ext_{CONSUMERS[1]}": None,
+    }
+    parsed = parse([row])
+    assert values(parsed, CAPTURE_SITE_ID, Channel.GRID_IMPORT) == [1.5]
+    assert values(parsed, CAPTURE_SITE_ID, Channel.GRID_EXPORT) == [0.0]
+    assert values(parsed, CAPTURE_SITE_ID, Channel.PRODUCTION) == [-0.02]
+    assert values(parsed, CAPTURE_SITE_ID, Channel.SELF_CONSUMPTION) == [-0.02]
+    assert values(parsed, CONSUMERS[0], Channel.GRID_IMPORT) == [0.75]
+    assert values(parsed, CONSUMERS[1], Channel.GRID_IMPORT) == []
+    assert values(parsed, CONSUMERS[1], Channel.CONSUMPTION) == [0.5]
+    assert parsed.negative == 1
+    assert parsed.missing == 0
 
 
 def test_numeric_strings_are_read() -> None:
@@ -452,7 +501,7 @@ def test_float_noise_is_snapped() -> None:
         f"total_{PV}": -5e-10,
     }
     parsed = parse([row])
-    assert parsed.clamped == 0
+    assert parsed.negative == 0
     for key, intervals in parsed.intervals.items():
         assert [i.value for i in intervals] == [0.0], key
 
@@ -472,9 +521,7 @@ def test_heating_and_water_rows_use_their_channels() -> None:
     parsed = parse(heat_rows, meters, meter_type="heating", site_id=DEMO_SITE_ID)
     assert set(parsed.intervals) == {(heat, Channel.HEAT)}
     assert len(parsed.intervals[(heat, Channel.HEAT)]) == 96
-    assert values(parsed, heat, Channel.HEAT) == pytest.approx(
-        [max(snapped(r[f"total_{heat}"]), 0.0) for r in heat_rows]
-    )
+    assert values(parsed, heat, Channel.HEAT) == [snapped(r[f"total_{heat}"]) for r in heat_rows]
     assert sum(values(parsed, heat, Channel.HEAT)) > 0
 
     water_rows = sim_rows(site, "cold_water", start, end)
@@ -482,7 +529,7 @@ def test_heating_and_water_rows_use_their_channels() -> None:
     assert set(parsed.intervals) == {(water, Channel.WATER)}
     assert len(parsed.intervals[(water, Channel.WATER)]) == 96
     assert parsed.last_end == end
-    assert parsed.clamped == 0
+    assert parsed.negative == 0
     assert parsed.missing == 0
 
 
@@ -516,12 +563,12 @@ def test_other_types_hand_made_rows() -> None:
             Interval(
                 datetime(2024, 1, 14, 0, 0, tzinfo=UTC),
                 datetime(2024, 1, 14, 0, 15, tzinfo=UTC),
-                0.0,
+                -0.2,  # as given
             ),
         ]
     }
     assert heating.missing == 1
-    assert heating.clamped == 0
+    assert heating.negative == 0
     assert heating.last_end == datetime(2024, 1, 14, 0, 15, tzinfo=UTC)
     cold_water = parse(rows, meters, meter_type="cold_water")
     assert set(cold_water.intervals) == {(cold.id, Channel.WATER)}
@@ -546,12 +593,16 @@ def test_storage_values_give_battery_channels() -> None:
     parsed = parse(rows, meters, site_id=DEMO_SITE_ID)
 
     assert parsed.storage_seen is True
-    assert values(parsed, DEMO_SITE_ID, Channel.BATTERY_CHARGE) == pytest.approx(
-        [max(snapped(r["storage_charging_total"]), 0.0) for r in rows]
-    )
-    assert values(parsed, DEMO_SITE_ID, Channel.BATTERY_DISCHARGE) == pytest.approx(
-        [max(snapped(r["storage_discharging_total"]), 0.0) for r in rows]
-    )
+    assert values(parsed, DEMO_SITE_ID, Channel.BATTERY_CHARGE) == [
+        snapped(r["storage_charging_total"]) for r in rows
+    ]
+    assert values(parsed, DEMO_SITE_ID, Channel.BATTERY_DISCHARGE) == [
+        snapped(r["storage_discharging_total"]) for r in rows
+    ]
+    for i, row in enumerate(
+        rows
+    ):  # to_ext as given: production = self + export + charge - discharge
+        assert values(parsed, DEMO_SITE_ID, Channel.GRID_EXPORT)[i] == snapped(row["to_ext"])
     battery = next(m.id for m in site.meters if m.mode == "battery")
     rule = next(m.id for m in site.meters if m.is_rule_meter)
     intro = next(m.id for m in site.meters if m.mode == "introduction")
@@ -580,8 +631,12 @@ def test_storage_seen(charge: Any, discharge: Any, seen: bool) -> None:
     }
     parsed = parse([row], [])
     assert parsed.storage_seen is seen
-    assert values(parsed, CAPTURE_SITE_ID, Channel.BATTERY_CHARGE)[0] >= 0
-    assert values(parsed, CAPTURE_SITE_ID, Channel.BATTERY_DISCHARGE)[0] >= 0
+    for channel, raw in (
+        (Channel.BATTERY_CHARGE, charge),
+        (Channel.BATTERY_DISCHARGE, discharge),
+    ):
+        readable = isinstance(raw, float | int)
+        assert values(parsed, CAPTURE_SITE_ID, channel) == ([float(raw)] if readable else [])
 
 
 def test_dst_autumn_day_has_100_quarters() -> None:
@@ -715,8 +770,8 @@ def check_rows(rows: list[dict[str, Any]], meter_type: str) -> None:
     except InvalidResponseError:
         return
     assert isinstance(parsed, Parsed)
-    assert parsed.missing >= 0
-    assert 0 <= parsed.clamped <= len(rows)
+    assert 0 <= parsed.missing <= len(rows)
+    assert 0 <= parsed.negative <= len(rows)
     all_ends: set[datetime] = set()
     for (owner, channel), intervals in parsed.intervals.items():
         assert isinstance(channel, Channel)
@@ -727,25 +782,23 @@ def check_rows(rows: list[dict[str, Any]], meter_type: str) -> None:
             assert interval.end - interval.start == QUARTER
             assert interval.end.utcoffset() == timedelta(0)
             assert math.isfinite(interval.value)
-            assert interval.value >= 0
             all_ends.add(interval.end)
     if all_ends:
         assert parsed.last_end == max(all_ends)
     else:
         assert parsed.last_end is None
-    if meter_type == "electricity":
-        site = {ch: parsed.intervals.get((CAPTURE_SITE_ID, ch), []) for ch in SITE_CHANNELS}
-        for i, conso in enumerate(site[Channel.CONSUMPTION]):
-            own = site[Channel.SELF_CONSUMPTION][i].value
-            assert own <= conso.value
-            assert conso.value == pytest.approx(own + site[Channel.GRID_IMPORT][i].value)
-            battery = parsed.intervals.get((CAPTURE_SITE_ID, Channel.BATTERY_CHARGE), [])
-            discharge = parsed.intervals.get((CAPTURE_SITE_ID, Channel.BATTERY_DISCHARGE), [])
-            if battery and (battery[i].value or discharge[i].value):
-                continue  # with a battery, production = self + export + charge - discharge
-            assert site[Channel.PRODUCTION][i].value == pytest.approx(
-                own + site[Channel.GRID_EXPORT][i].value
-            )
+    if meter_type != "electricity":
+        return
+    first = {}  # the first row of each instant, as row_values keeps it
+    for row in rows:
+        first.setdefault(parse_timestamp(row["timestamp"], ZURICH), row)
+    for channel, key in SITE_KEYS.items():
+        for interval in parsed.intervals.get((CAPTURE_SITE_ID, channel), []):
+            row = first[interval.end]
+            if key in row:  # given: the row's own figure, never recomputed
+                assert interval.value == snapped(float(row[key]))
+            else:  # derived only without the key: consumption (production) − self-consumption
+                assert channel in (Channel.GRID_IMPORT, Channel.GRID_EXPORT)
 
 
 METER_TYPES = st.sampled_from(["electricity", "heating", "cold_water", "hot_water"])

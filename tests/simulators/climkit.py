@@ -71,17 +71,23 @@ partly available, at the site's creation or at "now", is served with its partial
 it is served when its start is within ``[t_s, t_e]``. Request times are naive, read as UTC
 (``naive_as_local=True``: as site-local time), in the forms ``YYYY-MM-DD HH:MM:SS`` or
 ``YYYY-MM-DDTHH:MM:SS`` only (a ``Z``, an offset or fractions -> 400 ``Invalid date``). A row
-is served when ``t_s <= stamp <= t_e`` (instants, both inclusive), its interval starts at or
-after ``creation`` and ends at or before ``clock() - latency``. Gaps (``SiteSpec.gaps``): each
-quarter fully inside a gap gets the mean of the gap's deltas (identical rows, like the 2022
-capture). The real-capture site serves, for the rows stamped on 2022-05-14 (local), the
-captured rows as-is (never rounded).
+is served when ``t_s <= stamp <= t_e`` (instants, both inclusive; ``end_inclusive=False``:
+``stamp < t_e``), its interval starts at or after ``creation`` and ends at or before
+``clock() - latency``. Those two switches are the open readings of §9 Q1 and Q2. Gaps
+(``SiteSpec.gaps``): each quarter fully inside a gap gets the mean of the gap's deltas
+(identical rows, like the 2022 capture). Missing quarters (``SiteSpec.missing``, keyed by the
+UTC end of the quarter): the row is not served (any meter type, any frequency: an aggregated
+row sums the quarters that are there) until ``clock()`` reaches the given instant, or never
+(``None``); ground truth (``interval_values``) leaves it out the same way. The real-capture site
+serves, for the rows stamped on 2022-05-14 (local), the captured rows as-is (never rounded);
+``full_capture_site()`` serves the whole 2022 answer (1,438 rows) and nothing else.
 """
 
 import asyncio
 import base64
 import contextlib
 import functools
+import gzip
 import hashlib
 import hmac
 import json
@@ -102,6 +108,7 @@ API_PREFIX = "/api/v1"
 QUARTER = timedelta(minutes=15)
 FIXTURES_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "climkit"
 CAPTURE_SITE_FILE = "site_data_electricity_15T_2022-05-14.json"
+CAPTURE_FULL_FILE = "site_data_electricity_15T_2022-05-05_2022-05-20.json.gz"
 CAPTURE_METER_INFO_FILE = "meter_info_2022.json"
 CAPTURE_SITE_ID = "61dfca84eba4e3564021f366"
 CAPTURE_DAY = date(2022, 5, 14)
@@ -223,7 +230,11 @@ class SiteSpec:
     battery: bool = False
     pv_kwp: float = 10.0
     real_capture: bool = False
+    capture_file: str = CAPTURE_SITE_FILE
+    capture_only: bool = False  # serve the captured rows and nothing else
     gaps: list[tuple[datetime, datetime]] = field(default_factory=list)
+    # UTC end of a quarter -> served from that instant on (None: never served)
+    missing: dict[datetime, datetime | None] = field(default_factory=dict)
     pv_night_min: float = -0.04  # most negative night value per PV meter (0.01 steps)
     consumer_kw: float = 0.4  # mean base load of a consumer
     battery_kwh: float = 10.0
@@ -311,22 +322,30 @@ def real_capture_site(*, creation: datetime = DEFAULT_CREATION, seed: int = 1) -
     )
 
 
+def full_capture_site() -> SiteSpec:
+    """The 2022 site serving its whole real answer (2022-05-05 17:00 to 2022-05-20 16:15
+    +02:00) and nothing else: its first and last local days are partial."""
+    site = real_capture_site(creation=datetime(2022, 5, 5, 14, 45, tzinfo=UTC))
+    site.capture_file = CAPTURE_FULL_FILE
+    site.capture_only = True
+    return site
+
+
 @functools.cache
-def _capture_rows() -> dict[datetime, dict[str, Any]]:
+def _capture_rows(file: str = CAPTURE_SITE_FILE) -> dict[datetime, dict[str, Any]]:
     """Captured rows by UTC end instant, values in file order (``timestamp`` removed)."""
-    rows = json.loads((FIXTURES_DIR / CAPTURE_SITE_FILE).read_text(encoding="utf-8"))
     out: dict[datetime, dict[str, Any]] = {}
-    for row in rows:
+    for row in capture_rows(file):
         end = datetime.fromisoformat(row["timestamp"]).astimezone(UTC)
         out[end] = {k: v for k, v in row.items() if k != "timestamp"}
     return out
 
 
-def capture_rows() -> list[dict[str, Any]]:
-    """The captured file's rows, as in the file."""
-    rows: list[dict[str, Any]] = json.loads(
-        (FIXTURES_DIR / CAPTURE_SITE_FILE).read_text(encoding="utf-8")
-    )
+def capture_rows(file: str = CAPTURE_SITE_FILE) -> list[dict[str, Any]]:
+    """A captured file's rows, as in the file (``.gz`` files are gzipped JSON)."""
+    path = FIXTURES_DIR / file
+    raw = gzip.decompress(path.read_bytes()) if file.endswith(".gz") else path.read_bytes()
+    rows: list[dict[str, Any]] = json.loads(raw.decode("utf-8"))
     return rows
 
 
@@ -513,6 +532,7 @@ class ClimkitSimulator:
         rate_limit_interval: float = 1.0,
         round3: bool = False,
         naive_as_local: bool = False,
+        end_inclusive: bool = True,
         delay_seconds: float = 30.0,
         secret: str = DEFAULT_SECRET,
     ) -> None:
@@ -536,6 +556,7 @@ class ClimkitSimulator:
         self.rate_limit_interval = rate_limit_interval
         self.round3 = round3
         self.naive_as_local = naive_as_local
+        self.end_inclusive = end_inclusive
         self.delay_seconds = delay_seconds  # the "timeout" fault's delay
         self.secret = secret
         self.calls: list[CallRecord] = []
@@ -796,7 +817,11 @@ class ClimkitSimulator:
         base = _day_start(day)
         starts = [base + j * QUARTER for j in range(96)]
         deltas = {m.id: [self._delta(site, m, s) for s in starts] for m in consumers + producers}
-        capture = _capture_rows() if site.real_capture and meter_type == "electricity" else {}
+        capture = (
+            _capture_rows(site.capture_file)
+            if site.real_capture and meter_type == "electricity"
+            else {}
+        )
         hours = self._local_hours(site, day)
         capacity, power = site.battery_kwh, site.battery_kw / 4
         stored = 0.0
@@ -805,6 +830,8 @@ class ClimkitSimulator:
             captured = capture.get(start + QUARTER)
             if captured is not None:
                 rows.append(_Row(start, captured, True))
+                continue
+            if site.capture_only:
                 continue
             conso = 0.0
             for m in consumers:
@@ -855,7 +882,8 @@ class ClimkitSimulator:
     def _quarters(
         self, site: SiteSpec, meter_type: str, first: datetime, last: datetime
     ) -> list[_Row]:
-        """Quarter rows whose start is in ``[first, last]`` (both UTC, on the grid)."""
+        """Quarter rows whose start is in ``[first, last]`` (both UTC, on the grid), without
+        the missing quarters not served yet."""
         rows: list[_Row] = []
         day = first.date()
         while day <= last.date():
@@ -863,7 +891,17 @@ class ClimkitSimulator:
                 r for r in self._day_rows(site, meter_type, day) if first <= r.start <= last
             )
             day += timedelta(days=1)
+        if site.missing:
+            now = self.now()
+            rows = [r for r in rows if not self._withheld(site, r.start + QUARTER, now)]
         return rows
+
+    @staticmethod
+    def _withheld(site: SiteSpec, end: datetime, now: datetime) -> bool:
+        if end not in site.missing:
+            return False
+        served_from = site.missing[end]
+        return served_from is None or now < served_from
 
     def _series(
         self,
@@ -1189,6 +1227,8 @@ class ClimkitSimulator:
         if isinstance(window, _Resp):
             return window
         t_s, t_e = window
+        if t_e is not None and not self.end_inclusive:
+            t_e -= timedelta(microseconds=1)  # a row (or period) stamped t_e is not served
         frequency_raw = body.get("sampling_frequency")
         frequency = "15T" if frequency_raw is None else FREQUENCIES.get(str(frequency_raw))
         if frequency is None:

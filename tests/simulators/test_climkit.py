@@ -18,6 +18,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from freezegun.api import FrozenDateTimeFactory
 
 from tests.simulators.climkit import (
+    CAPTURE_FULL_FILE,
     CAPTURE_SITE_ID,
     DEMO_SITE_ID,
     FAULT_KINDS,
@@ -27,6 +28,7 @@ from tests.simulators.climkit import (
     SiteSpec,
     capture_rows,
     demo_site,
+    full_capture_site,
     real_capture_site,
 )
 
@@ -749,6 +751,102 @@ async def test_naive_times_as_site_local_switch() -> None:
         async with serve(sim, clock) as api:
             reply = await api.call("POST", f"/site_data/{DEMO_SITE_ID}/electricity", body=body)
         assert [r["timestamp"] for r in reply.json] == [stamp]
+
+
+async def test_end_exclusive_switch() -> None:
+    """``end_inclusive=False``: the row (or the period) stamped ``t_e`` is not served."""
+    for end_inclusive in (True, False):
+        sim, clock = make_sim(end_inclusive=end_inclusive)
+        async with serve(sim, clock) as api:
+            rows = await api.site_data("2024-06-14 10:00:00", "2024-06-14 11:00:00")
+            hours = await api.site_data("2024-06-14 10:00:00", "2024-06-14 11:00:00", frequency="H")
+            open_end = await api.site_data("2024-06-14 10:00:00", "2024-06-14 11:00:01")
+        last = ["2024-06-14 13:00:00+02:00"] if end_inclusive else []
+        assert [r["timestamp"] for r in rows] == [
+            "2024-06-14 12:00:00+02:00",
+            "2024-06-14 12:15:00+02:00",
+            "2024-06-14 12:30:00+02:00",
+            "2024-06-14 12:45:00+02:00",
+            *last,
+        ]
+        assert [r["timestamp"] for r in hours] == [
+            "2024-06-14 12:00:00+02:00",
+            *(["2024-06-14 13:00:00+02:00"] if end_inclusive else []),
+        ]
+        assert len(open_end) == 5  # a row before t_e is served either way
+        # ground truth does not depend on how a request is read
+        truth = sim.interval_values(
+            DEMO_SITE_ID,
+            "electricity",
+            datetime(2024, 6, 14, 10, tzinfo=UTC),
+            datetime(2024, 6, 14, 11, tzinfo=UTC),
+        )
+        assert len(truth) == 5
+
+
+async def test_naive_as_local_and_end_exclusive_together() -> None:
+    sim, clock = make_sim(naive_as_local=True, end_inclusive=False)
+    async with serve(sim, clock) as api:
+        rows = await api.site_data("2024-06-14 12:00:00", "2024-06-14 13:00:00")
+    assert [r["timestamp"] for r in rows] == [
+        "2024-06-14 12:00:00+02:00",
+        "2024-06-14 12:15:00+02:00",
+        "2024-06-14 12:30:00+02:00",
+        "2024-06-14 12:45:00+02:00",
+    ]
+
+
+async def test_missing_quarters_never_or_until_served() -> None:
+    """A permanently missing quarter is never served; a late one from its instant on; both
+    in 15T rows, in aggregated rows (partial sums) and in ground truth alike."""
+    site = demo_site()
+    never = datetime(2024, 6, 14, 10, 15, tzinfo=UTC)
+    late = datetime(2024, 6, 14, 10, 45, tzinfo=UTC)
+    site.missing = {never: None, late: NOW + timedelta(hours=1)}
+    plain_sim, _ = make_sim()
+    sim, clock = make_sim(site)
+    window = (datetime(2024, 6, 14, 10, tzinfo=UTC), datetime(2024, 6, 14, 11, tzinfo=UTC))
+    plain = plain_sim.interval_values(DEMO_SITE_ID, "electricity", *window)
+    async with serve(sim, clock) as api:
+        rows = await api.site_data("2024-06-14 10:00:00", "2024-06-14 11:00:00")
+        hours = await api.site_data("2024-06-14 10:00:00", "2024-06-14 10:00:00", frequency="H")
+        water = await api.site_data(
+            "2024-06-14 10:00:00", "2024-06-14 11:00:00", meter_type="cold_water"
+        )
+        stamps = [datetime.fromisoformat(r["timestamp"]) for r in rows]
+        assert stamps == [t["end"] for t in plain if t["end"] not in (never, late)]
+        assert len(water) == 3
+        sums = [
+            t for t in plain if t["end"] in (window[0] + timedelta(minutes=15) * i for i in (2, 4))
+        ]
+        assert hours[0]["conso_total"] == pytest.approx(sum(t["conso_total"] for t in sums))
+        assert [
+            t["end"] for t in sim.interval_values(DEMO_SITE_ID, "electricity", *window)
+        ] == stamps
+        clock.now = NOW + timedelta(hours=1)
+        api.token = None  # the first token has expired meanwhile
+        later = await api.site_data("2024-06-14 10:00:00", "2024-06-14 11:00:00")
+    assert [datetime.fromisoformat(r["timestamp"]) for r in later] == [
+        t["end"] for t in plain if t["end"] != never
+    ]
+
+
+async def test_full_capture_served_verbatim_and_alone() -> None:
+    """The whole 2022 answer (1,438 rows), nothing before or after it."""
+    expected = capture_rows(CAPTURE_FULL_FILE)
+    assert len(expected) == 1438
+    assert (expected[0]["timestamp"], expected[-1]["timestamp"]) == (
+        "2022-05-05 17:00:00+02:00",
+        "2022-05-20 16:15:00+02:00",
+    )
+    day = capture_rows()
+    assert day == [r for r in expected if r["timestamp"].startswith("2022-05-14")]
+    sim, clock = make_sim(full_capture_site(), meter_info_mode="2022")
+    async with serve(sim, clock) as api:
+        rows = await api.site_data(
+            "2022-05-01 00:00:00", "2022-05-25 00:00:00", site=CAPTURE_SITE_ID
+        )
+    assert rows == expected
 
 
 async def test_round3_option() -> None:

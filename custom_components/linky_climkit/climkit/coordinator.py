@@ -35,7 +35,6 @@ from ..providers.climkit_parse import exposed_meters
 from ..providers.errors import AuthError, NoDataError, ProviderError
 from ..repair_issues import NO_DATA_DAYS, FailureTable, Problem, report_failure, set_problem
 from ..schedule import next_sync
-from ..statistics.aggregation import day_start
 from ..statistics.ids import StatisticSpec, energy_spec, statistic_id
 from ..statistics.importer import Importer
 from ..statistics.ledger import Ledger
@@ -44,6 +43,7 @@ from ..sync import ScheduledCoordinator, SyncRefused
 from ..tariffs.costs import CostBook
 from .adapter import PreparedWindow, prepare_window
 from .state import ClimkitState
+from .window import request_span
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -281,8 +281,9 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
         return types
 
     async def _fetch_days(self, first: date, end: date, reason: str) -> None:
-        """Read [first, end) (local days) for every meter type and import complete days."""
-        start_utc, end_utc = day_start(first, self.tz), day_start(end, self.tz)
+        """Read [first, end) (local days) for every meter type and import every day with
+        data, partial days included (the request overlaps the window, see window.py)."""
+        start_utc, end_utc = request_span(first, end, self.tz)
         answers: list[tuple[str, list[dict[str, Any]]]] = []
         for meter_type in self._types():
             rows = await self.client.site_data(self.site_id, meter_type, start_utc, end_utc)
@@ -290,9 +291,9 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
         # Parsing and grouping a month of 15-minute rows for every meter is CPU work: a
         # worker thread does it so the event loop never stalls.
         window = await self.hass.async_add_executor_job(
-            prepare_window, answers, self.site_id, self.state.meters, self.tz, end
+            prepare_window, answers, self.site_id, self.state.meters, self.tz, first, end
         )
-        self.state.clamped += window.clamped
+        self.state.clamped += window.negative
         self.state.missing += window.missing
         self.state.storage = self.state.storage or window.storage_seen
         if window.last_end is not None and (
@@ -357,6 +358,7 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
         if not self.state.storage:
             for key in [k for k in batch.days if k[1] in BATTERY_CHANNELS]:
                 del batch.days[key]
+                batch.partial.pop(key, None)
         done = await self.pipeline.run(batch, reason)
         for (owner, channel), day in done.newest.items():
             latest = latest_key(owner, channel)

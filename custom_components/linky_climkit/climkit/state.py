@@ -23,8 +23,8 @@ class ClimkitState:
     attempts: list[datetime] = field(default_factory=list)
     backoff_until: datetime | None = None
     storage: bool = False
-    clamped: int = 0
-    missing: int = 0
+    clamped: int = 0  # negative production values received (kept as given; the name is stored)
+    missing: int = 0  # rows without one of the site's figures
     latest: dict[str, tuple[date, float]] = field(default_factory=dict)
     last_error: str | None = None
     last_error_at: datetime | None = None

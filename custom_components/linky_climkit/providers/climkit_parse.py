@@ -1,8 +1,13 @@
 """Read Climkit `site_data` rows: values per (site or meter, channel) and quarter-hour.
 
 15T rows carry kWh (m³ for water) per quarter-hour, stamped at the END of the interval, in
-site-local time with an offset. Negative production (inverter standby at night) is clamped to
-0 and counted; self-consumption follows, so grid import = consumption − self-consumption.
+site-local time with an offset. Every figure is kept as Climkit gives it, negative night-time
+production included (it is counted): grid import is `from_ext`, grid export `to_ext`,
+self-consumption `self`, a consumer's grid import `ext_<id>`. A figure is derived only when a
+row does not carry its key at all (docs/climkit.md §2.5 identities): grid import =
+consumption − self-consumption, grid export = production − self-consumption − battery charge +
+battery discharge. A value that is null or unreadable is left out: its quarter-hour is missing
+for that series only.
 """
 
 from __future__ import annotations
@@ -27,9 +32,10 @@ type Owner = str
 
 @dataclass(slots=True)
 class ParsedRows:
-    """What reading rows found: values clamped or missing, storage, the newest end."""
+    """What reading rows found: negative production (kept as given), rows missing a site
+    figure, storage, the newest end."""
 
-    clamped: int = 0
+    negative: int = 0
     missing: int = 0
     storage_seen: bool = False
     last_end: datetime | None = None
@@ -99,87 +105,100 @@ def row_values(
     meters: Sequence[MeterInfo],
     tz: ZoneInfo,
     parsed: ParsedRows,
+    window: tuple[datetime, datetime] | None = None,
 ) -> Iterator[tuple[datetime, dict[tuple[Owner, Channel], float]]]:
-    """(UTC end of the quarter-hour, value per series) of each usable row, once per stamp;
-    a series is (owner, channel), owner the site id or a meter id. Counts missing and clamped
-    values and the newest end into `parsed`."""
+    """(UTC end of the quarter-hour, value per series) of each row, once per instant; a
+    series is (owner, channel), owner the site id or a meter id. With a `window` (start, end],
+    rows ending outside it are skipped unread. Counts the rows missing a site figure, the
+    negative production and the newest end into `parsed`."""
     exposed = [m for m in exposed_meters(meters) if m.type == meter_type]
+    low, high = window if window is not None else (None, None)
     seen: set[datetime] = set()
     for row in rows:
         end = parse_timestamp(row.get("timestamp"), tz)
         if end in seen:
             continue
         seen.add(end)
+        if low is not None and high is not None and not low < end <= high:
+            continue
         values = (
             _electricity(row, site_id, exposed, parsed)
             if meter_type == "electricity"
-            else _other(row, meter_type, exposed)
+            else _other(row, meter_type, exposed, parsed)
         )
-        if values is None:
-            parsed.missing += 1
+        if not values:
             continue
         if parsed.last_end is None or end > parsed.last_end:
             parsed.last_end = end
         yield end, values
 
 
+SITE_FIGURES = (
+    ("conso_total", Channel.CONSUMPTION),
+    ("prod_total", Channel.PRODUCTION),
+    ("self", Channel.SELF_CONSUMPTION),
+    ("from_ext", Channel.GRID_IMPORT),
+    ("to_ext", Channel.GRID_EXPORT),
+    ("storage_charging_total", Channel.BATTERY_CHARGE),
+    ("storage_discharging_total", Channel.BATTERY_DISCHARGE),
+)
+SITE_CORE = 5  # the first five: a row without one of them is counted missing
+
+
 def _electricity(
     row: dict[str, Any], site_id: str, meters: Sequence[MeterInfo], parsed: ParsedRows
-) -> dict[tuple[Owner, Channel], float] | None:
-    conso = _number(row, "conso_total")
-    prod = _number(row, "prod_total")
-    own = _number(row, "self")
-    if conso is None or prod is None or own is None:
-        return None
-    if prod < 0:
-        parsed.clamped += 1
-    production = max(prod, 0.0)
-    consumption = max(conso, 0.0)
-    charge = max(_number(row, "storage_charging_total") or 0.0, 0.0)
-    discharge = max(_number(row, "storage_discharging_total") or 0.0, 0.0)
-    storage = bool(charge or discharge)
-    if storage:
-        # With a battery, self-consumption may exceed production (discharge) and exports are
-        # what the API measured: production = self + export + charge - discharge.
+) -> dict[tuple[Owner, Channel], float]:
+    values: dict[tuple[Owner, Channel], float] = {}
+    for key, channel in SITE_FIGURES:
+        number = _number(row, key)
+        if number is not None:
+            values[(site_id, channel)] = number
+    conso = values.get((site_id, Channel.CONSUMPTION))
+    prod = values.get((site_id, Channel.PRODUCTION))
+    own = values.get((site_id, Channel.SELF_CONSUMPTION))
+    charge = values.get((site_id, Channel.BATTERY_CHARGE), 0.0)
+    discharge = values.get((site_id, Channel.BATTERY_DISCHARGE), 0.0)
+    if "from_ext" not in row and conso is not None and own is not None:
+        values[(site_id, Channel.GRID_IMPORT)] = conso - own
+    if "to_ext" not in row and prod is not None and own is not None:
+        values[(site_id, Channel.GRID_EXPORT)] = prod - own - charge + discharge
+    if prod is not None and prod < 0:
+        parsed.negative += 1
+    if charge > 0 or discharge > 0:
         parsed.storage_seen = True
-        self_consumption = min(max(own, 0.0), consumption)
-        measured = _number(row, "to_ext")
-        export = max(production - self_consumption if measured is None else measured, 0.0)
-    else:
-        self_consumption = min(max(own, 0.0), production, consumption)
-        export = production - self_consumption
-    values: dict[tuple[Owner, Channel], float] = {
-        (site_id, Channel.CONSUMPTION): consumption,
-        (site_id, Channel.PRODUCTION): production,
-        (site_id, Channel.SELF_CONSUMPTION): self_consumption,
-        (site_id, Channel.GRID_IMPORT): consumption - self_consumption,
-        (site_id, Channel.GRID_EXPORT): export,
-    }
-    values[(site_id, Channel.BATTERY_CHARGE)] = charge
-    values[(site_id, Channel.BATTERY_DISCHARGE)] = discharge
+    if any((site_id, channel) not in values for _, channel in SITE_FIGURES[:SITE_CORE]):
+        parsed.missing += 1
     for meter in meters:
         total = _number(row, f"total_{meter.id}")
-        if total is None:
-            continue  # a meter added or removed during the window: leave its hour incomplete
         if meter.role == "production":
-            values[(meter.id, Channel.PRODUCTION)] = max(total, 0.0)
+            if total is not None:
+                values[(meter.id, Channel.PRODUCTION)] = total
             continue
-        mine = max(_number(row, f"self_{meter.id}") or 0.0, 0.0)
-        total = max(total, 0.0)
-        mine = min(mine, total)
-        values[(meter.id, Channel.CONSUMPTION)] = total
-        values[(meter.id, Channel.SELF_CONSUMPTION)] = mine
-        values[(meter.id, Channel.GRID_IMPORT)] = total - mine
+        mine = _number(row, f"self_{meter.id}")
+        ext_key = f"ext_{meter.id}"
+        grid = _number(row, ext_key)
+        if grid is None and ext_key not in row and total is not None and mine is not None:
+            grid = total - mine
+        # A meter added or removed during the window has no column: its quarter is missing.
+        for channel, number in (
+            (Channel.CONSUMPTION, total),
+            (Channel.SELF_CONSUMPTION, mine),
+            (Channel.GRID_IMPORT, grid),
+        ):
+            if number is not None:
+                values[(meter.id, channel)] = number
     return values
 
 
 def _other(
-    row: dict[str, Any], meter_type: str, meters: Sequence[MeterInfo]
-) -> dict[tuple[Owner, Channel], float] | None:
+    row: dict[str, Any], meter_type: str, meters: Sequence[MeterInfo], parsed: ParsedRows
+) -> dict[tuple[Owner, Channel], float]:
     channel = channel_of_type(meter_type)
     values: dict[tuple[Owner, Channel], float] = {}
     for meter in meters:
         total = _number(row, f"total_{meter.id}")
         if total is not None:
-            values[(meter.id, channel)] = max(total, 0.0)
-    return values or None
+            values[(meter.id, channel)] = total
+    if not values:
+        parsed.missing += 1
+    return values
