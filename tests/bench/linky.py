@@ -63,14 +63,14 @@ def instrument(coordinator: LinkyCoordinator, fetches: list[tuple[str, str, date
         "first_import", coordinator._run_first_import
     )
     coordinator._run_daily = tag_phase("daily", coordinator._run_daily)  # type: ignore[method-assign]
-    coordinator._run_backfill = tag_phase(  # type: ignore[method-assign]
-        "backfill", coordinator._run_backfill
+    coordinator._run_repairs = tag_phase(  # type: ignore[method-assign]
+        "backfill", coordinator._run_repairs
     )
-    fetch = coordinator._fetch
+    fetch = coordinator.reader.fetch
 
-    async def logged(type_: Any, start: date, end: date, priority: Any) -> Any:
+    async def logged(type_: Any, start: date, end: date, priority: Any, into: Any) -> Any:
         try:
-            result = await fetch(type_, start, end, priority)
+            result = await fetch(type_, start, end, priority, into)
         except BudgetRefused:
             raise  # postponed by the budget: nothing was sent
         except Exception:
@@ -79,7 +79,7 @@ def instrument(coordinator: LinkyCoordinator, fetches: list[tuple[str, str, date
         fetches.append((PHASE.get(), str(type_.value), start, end))
         return result
 
-    coordinator._fetch = logged  # type: ignore[method-assign]
+    coordinator.reader.fetch = logged  # type: ignore[method-assign]
 
 
 def days(first: date, end: date) -> list[date]:

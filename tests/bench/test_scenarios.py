@@ -24,7 +24,8 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.recorder.models.statistics import StatisticData
 from homeassistant.components.recorder.statistics import async_add_external_statistics
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.core import HomeAssistant
+from homeassistant.const import EVENT_HOMEASSISTANT_STARTED
+from homeassistant.core import CoreState, HomeAssistant
 from homeassistant.helpers.recorder import get_instance
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -40,7 +41,7 @@ from custom_components.linky_climkit.linky.coordinator import LinkyCoordinator
 from custom_components.linky_climkit.model import Channel
 from custom_components.linky_climkit.providers.climkit import Pacer
 from custom_components.linky_climkit.statistics.aggregation import hour_starts
-from custom_components.linky_climkit.statistics.ids import energy_spec
+from custom_components.linky_climkit.statistics.ids import energy_spec, statistic_id
 from custom_components.linky_climkit.statistics.importer import Importer
 from custom_components.linky_climkit.tariffs.costs import CostBook
 from custom_components.linky_climkit.tariffs.engine import OffPeakRange
@@ -51,6 +52,7 @@ from custom_components.linky_climkit.tariffs.stored import (
     with_period,
 )
 from tests.conftest import CH_NOW, FULL_HISTORY, NOW, PRM, PROD_PRM, climkit_entry
+from tests.helpers.statistics_reader import hourly_rows
 from tests.helpers.time_travel import max_calls_in_window
 from tests.simulators.climkit import DEMO_SITE_ID, ClimkitSimulator, demo_site
 from tests.simulators.conso_api import PARIS, ConsoApiSimulator, MeterProfile
@@ -68,6 +70,7 @@ from .harness import (
     step,
 )
 from .linky import (
+    CHANNELS,
     SetupRun,
     days,
     entry_for,
@@ -76,7 +79,7 @@ from .linky import (
     rewritten,
     stored_rows,
 )
-from .probes import MB, Measurement, Phase, RowCounter, Stopwatch, settle
+from .probes import MB, Measurement, Phase, RowCounter, Stopwatch, real_time, settle
 from .results import RESULTS, Results
 
 LAG_LIMIT_MS = 50.0
@@ -95,6 +98,7 @@ S_SETUP = "Linky first setup (3 y daily + 7 d hourly, cons + prod + max power)"
 S_BACKFILL = "Linky full hourly backfill of 24 months"
 S_STEADY = "Linky steady state, 30 simulated days"
 S_RESTART = "Home Assistant restart when up to date"
+S_OFF = "Home Assistant off for 12 days, then on (cons + prod, 60 days hourly)"
 S_CLIMKIT = "Climkit first setup, 1 site, 1 y of 15-min data, 6 meters"
 S_TARIFF = "tariff change, 3 years hourly"
 S_GROWTH = "growth from 1 to 3 years of data"
@@ -260,7 +264,7 @@ async def backfill(
         watch.lap()  # this bookkeeping is not the next step's time
 
     def done() -> bool:
-        return not coordinator._backfill_channels()
+        return coordinator.history_complete()
 
     async with Phase([service.busy], memory=True) as traced:
         done_at = await run_until(
@@ -409,7 +413,7 @@ async def test_linky_backfill_consumption_only(
             freezer,
             lambda: [coordinator],
             NOW + timedelta(days=14),
-            done=lambda: not coordinator._backfill_channels(),
+            done=coordinator.history_complete,
         )
     finally:
         await shutdown(hass, service)
@@ -611,9 +615,16 @@ async def test_linky_steady_state_and_restart(
 ) -> None:
     """Three PRMs with early, test-suite and late sync times for 30 days, then a restart."""
     hass = bench_hass
-    hourly_since = NOW.date() - timedelta(days=10)  # a short backfill, done before day 0
+    # Meters activated 40 days ago, hourly for 10: a short history, complete before day 0.
+    hourly_since = NOW.date() - timedelta(days=10)
     meters = [
-        MeterProfile(prm, seed=3 + i, has_production=produces, hourly_since=hourly_since)
+        MeterProfile(
+            prm,
+            seed=3 + i,
+            has_production=produces,
+            hourly_since=hourly_since,
+            activation=NOW.date() - timedelta(days=40),
+        )
         for i, (prm, produces, _, _) in enumerate(STEADY)
     ]
     sim, service = linky_sim(*meters)
@@ -631,7 +642,7 @@ async def test_linky_steady_state_and_restart(
         day0 = datetime.combine(NOW.date() + timedelta(days=2), datetime.min.time(), PARIS)
         await run_until(hass, freezer, coordinators, day0)
         for coordinator in coordinators():
-            assert not coordinator._backfill_channels(), "backfill still running on day 0"
+            assert coordinator.history_complete(), "repairs still running on day 0"
         await steady_state(hass, freezer, sim, service, counter, coordinators, day0)
         await restart(hass, freezer, sim, service, entries, day0 + timedelta(days=30))
     finally:
@@ -742,6 +753,111 @@ async def restart(
     loop_and_memory(RESULTS, S_RESTART, m)
     assert traced.memory_peak is not None
     memory(RESULTS, S_RESTART, traced.memory_peak)
+
+
+# ---- Linky: Home Assistant off for 12 days -------------------------------------------------
+
+OFF_DAYS = 12
+
+
+async def test_linky_twelve_days_off(
+    bench_hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """Up to date, then stopped for 12 days: once on again, every day comes back, daily and
+    hourly, within the budget."""
+    hass = bench_hass
+    meter = MeterProfile(
+        PROD_PRM,
+        seed=5,
+        has_production=True,
+        activation=NOW.date() - timedelta(days=60),
+        hourly_since=NOW.date() - timedelta(days=60),
+    )
+    sim, service = linky_sim(meter)
+    await start_linky(hass, freezer, service, history_days=80, future_days=OFF_DAYS + 6)
+    try:
+        entry = entry_for(sim, PROD_PRM, TESTS_OFFSET)
+        entry.add_to_hass(hass)
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        await settle(hass)
+        done = await run_until(
+            hass,
+            freezer,
+            lambda: [entry.runtime_data],
+            NOW + timedelta(days=3),
+            done=entry.runtime_data.history_complete,
+        )
+        assert done is not None, "the first history did not complete in 3 days"
+        stopped = datetime.combine(NOW.date() + timedelta(days=3), time(12), PARIS)
+        await run_until(hass, freezer, lambda: [entry.runtime_data], stopped)
+        assert await hass.config_entries.async_unload(entry.entry_id)
+        started = stopped + timedelta(days=OFF_DAYS)
+        freezer.move_to(started)
+        first_call = len(sim.calls)
+        # Set up while Home Assistant starts (12 days of work pending): timed, nothing called.
+        hass.set_state(CoreState.starting)
+        began = real_time()
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        setup_ms = (real_time() - began) * 1000
+        assert len(sim.calls) == first_call
+        hass.set_state(CoreState.running)
+        hass.bus.async_fire(EVENT_HOMEASSISTANT_STARTED)
+        await settle(hass)
+        coordinator: LinkyCoordinator = entry.runtime_data
+        caught_up = await run_until(
+            hass,
+            freezer,
+            lambda: [coordinator],
+            started + timedelta(days=3),
+            done=lambda: coordinator.have_yesterday() and coordinator.history_complete(),
+        )
+        rows = {c: await hourly_rows(hass, statistic_id(PROD_PRM, c)) for c in CHANNELS}
+    finally:
+        await shutdown(hass, service)
+    assert caught_up is not None, "not caught up in 3 days"
+    hours = (caught_up - started).total_seconds() / 3600
+    missing = 0
+    for day in days(NOW.date(), started.date()):
+        for channel, production in (("consumption", False), ("production", True)):
+            day_rows = [r for r in rows[channel] if r["start"].astimezone(PARIS).date() == day]
+            total = sum(r["state"] for r in day_rows)
+            truth = sim.daily_wh(PROD_PRM, day, production) / 1000
+            if len(day_rows) != hours_in(day) or abs(total - truth) > 1e-4:
+                missing += 1
+    calls = sim.calls[first_call:]
+    RESULTS.equal(
+        S_OFF,
+        "days missing or wrong after the catch-up (daily and hourly, both channels)",
+        missing,
+        0,
+        target="0",
+        measured=f"{missing} of {2 * len(days(NOW.date(), started.date()))}",
+    )
+    RESULTS.at_most(
+        S_OFF,
+        "set-up during Home Assistant's start, 12 days of work pending",
+        setup_ms,
+        100,
+        unit="ms",
+        digits=1,
+        strict=True,
+    )
+    RESULTS.at_most(
+        S_OFF,
+        "hours from the start to every day back",
+        hours,
+        24,
+        unit="h",
+        digits=1,
+        measured=f"{hours:.1f} h ({len(calls)} Conso API calls)",
+    )
+    RESULTS.at_most(
+        S_OFF,
+        "Conso API calls per rolling 12 h (max)",
+        max_calls_in_window(sim.calls),
+        24,
+        digits=0,
+    )
 
 
 # ---- Climkit -------------------------------------------------------------------------------
