@@ -161,7 +161,7 @@ async def test_option_turns_the_hourly_refresh_on(
     )
     await hass.async_block_till_done(wait_background_tasks=True)
     assert entry.options == {CONF_SITE_SENSORS_HOURLY: True}
-    coordinator: ClimkitCoordinator = entry.runtime_data
+    coordinator: ClimkitCoordinator = entry.runtime_data.coordinator
     assert coordinator.hourly_sensors
 
 

@@ -26,11 +26,10 @@ from ..const import (
     CONF_SYNC_OFFSET,
     DOMAIN,
 )
-from ..gateway.coordinator import GatewayCoordinator
 from ..model import Channel
 from ..pipeline import Pipeline
 from ..providers.climkit import ClimkitClient
-from ..providers.climkit_model import MeterInfo, SiteInfo, SiteSensor
+from ..providers.climkit_model import MeterInfo, SiteInfo, SiteSensor, meter_label
 from ..providers.climkit_parse import exposed_meters
 from ..providers.errors import AuthError, NoDataError, ProviderError
 from ..repair_issues import NO_DATA_DAYS, FailureTable, Problem, report_failure, set_problem
@@ -89,7 +88,7 @@ def latest_key(owner: str, channel: Channel) -> str:
 class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
     """One Climkit site: discover, import history, sync daily."""
 
-    config_entry: ConfigEntry[ClimkitCoordinator]
+    config_entry: ConfigEntry[Any]
     state: ClimkitState
     AUTH_KEY = "climkit_auth_failed"
     ERROR_KEYS = ((NoDataError, "site_gone"),)
@@ -106,7 +105,6 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
         self.next_daily: datetime | None = None
         self._reload_wanted = False
         self._requests_before = 0
-        self.gateway: GatewayCoordinator | None = None
         self._store: Store[dict[str, Any]] = Store(
             hass, STORAGE_VERSION, f"{DOMAIN}.climkit.{entry.entry_id}"
         )
@@ -430,11 +428,3 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
             sensors=tuple(self.state.sensors),
             sensor_values=dict(self.state.sensor_values),
         )
-
-
-def meter_label(meter: MeterInfo) -> str:
-    """A meter's name, else its type and bus address."""
-    if meter.name:
-        return meter.name
-    kind = meter.type.replace("_", " ")
-    return f"{kind} {meter.prim_ad}" if meter.prim_ad is not None else kind

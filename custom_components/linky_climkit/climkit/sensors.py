@@ -6,7 +6,7 @@ the external statistics.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Set
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -26,9 +26,9 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from ..const import DOMAIN
 from ..model import Channel
-from ..providers.climkit_model import MeterInfo, SiteSensor
+from ..providers.climkit_model import MeterInfo, SiteSensor, meter_label
 from ..providers.climkit_parse import channel_of_type
-from .coordinator import ClimkitCoordinator, ClimkitData, meter_label
+from .coordinator import ClimkitCoordinator, ClimkitData
 
 type Value = float | datetime | None
 
@@ -158,8 +158,14 @@ def _meter_descriptions(meter: MeterInfo) -> list[ClimkitSensorDescription]:
     return [*(PRODUCER if meter.role == "production" else CONSUMER), METER_LAST_DATA]
 
 
-def climkit_sensors(hass: HomeAssistant, coordinator: ClimkitCoordinator) -> list[SensorEntity]:
-    """Site sensors, then each exposed meter's sensors on its own device (via the site's)."""
+def climkit_sensors(
+    hass: HomeAssistant,
+    coordinator: ClimkitCoordinator,
+    other_devices: Set[tuple[str, str]] = frozenset(),
+) -> list[SensorEntity]:
+    """Site sensors, then each exposed meter's sensors on its own device (via the site's).
+    The entry's devices that are neither the site nor its meters are removed, except
+    `other_devices` (the site's gateway)."""
     site_id = coordinator.site_id
     data = coordinator.data
     site_name = data.site.name if data.site else site_id
@@ -192,9 +198,7 @@ def climkit_sensors(hass: HomeAssistant, coordinator: ClimkitCoordinator) -> lis
     entry_id = coordinator.config_entry.entry_id
     registry = dr.async_get(hass)
     site_entry = registry.async_get_or_create(config_entry_id=entry_id, **site_device)
-    current = {(DOMAIN, site_id), *((DOMAIN, m.id) for m in data.meters)}
-    if coordinator.gateway is not None:
-        current.add((DOMAIN, f"gateway_{coordinator.gateway.host}"))
+    current = {(DOMAIN, site_id), *((DOMAIN, m.id) for m in data.meters), *other_devices}
     for stale in dr.async_entries_for_config_entry(registry, entry_id):
         if not stale.identifiers & current:  # a meter the site no longer has
             registry.async_update_device(stale.id, remove_config_entry_id=entry_id)
