@@ -15,6 +15,7 @@ from homeassistant.util import dt as dt_util
 
 from .clients import climkit_client, conso_api_client, gateway_client
 from .climkit.coordinator import ClimkitCoordinator
+from .climkit.site_sensors import SiteSensorsCoordinator
 from .const import CONF_PROVIDER, CONF_TOKEN, DOMAIN, PROVIDER_CLIMKIT, PROVIDER_GATEWAY
 from .data import LinkyClimkitConfigEntry, SiteRuntime
 from .gateway.coordinator import GatewayCoordinator, gateway_settings
@@ -42,7 +43,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: LinkyClimkitConfigEntry)
     runtime: LinkyCoordinator | SiteRuntime
     if entry.data.get(CONF_PROVIDER) == PROVIDER_CLIMKIT:
         coordinator = ClimkitCoordinator(hass, entry, climkit_client(hass, entry.data))
-        runtime = SiteRuntime(coordinator, _site_gateway(hass, entry))
+        site_sensors = SiteSensorsCoordinator(hass, entry, coordinator)
+        runtime = SiteRuntime(coordinator, site_sensors, _site_gateway(hass, entry))
     else:
         token: str = entry.data[CONF_TOKEN]
         coordinator = runtime = LinkyCoordinator(
@@ -52,6 +54,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: LinkyClimkitConfigEntry)
             raise ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="token_expired")
     entry.async_on_unload(coordinator.async_cancel_timer)
     await coordinator.async_restore()
+    if isinstance(runtime, SiteRuntime):
+        runtime.site_sensors.async_restore()
     entry.runtime_data = runtime
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(entry.add_update_listener(_async_options_updated))

@@ -16,6 +16,7 @@ from .providers.climkit_model import MeterInfo
 
 if TYPE_CHECKING:
     from .climkit.coordinator import ClimkitCoordinator
+    from .climkit.site_sensors import SiteSensorsCoordinator
     from .gateway.coordinator import GatewayCoordinator
     from .linky.coordinator import LinkyCoordinator
 
@@ -32,9 +33,11 @@ class SiteMeters(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class SiteRuntime:
-    """A Climkit site entry: the import of its energy, and the gateway it was given."""
+    """A Climkit site entry: the import of its energy, the reading of its own sensors, and
+    the gateway it was given."""
 
     coordinator: ClimkitCoordinator
+    site_sensors: SiteSensorsCoordinator
     gateway: GatewayCoordinator | None = None
 
     @property

@@ -35,7 +35,7 @@ async def async_setup_entry(
     else:
         gateway = runtime.gateway
         other_devices = set() if gateway is None else {gateway_device(gateway.host)}
-        entities = climkit_sensors(hass, runtime.coordinator, other_devices)
+        entities = climkit_sensors(hass, runtime.coordinator, runtime.site_sensors, other_devices)
         if gateway is not None:
             entities += gateway_sensors(hass, gateway)
         site_sensor = f"{runtime.coordinator.site_id}_sensor_"
