@@ -1,5 +1,6 @@
 """Dependencies run one way (DESIGN, "Layout"): wings -> pipeline -> tariffs -> statistics ->
-model; providers -> model only; wings never import each other."""
+model; providers -> model only; wings never import each other, not even through a module of
+the package's root that imports wings (type-checking imports aside)."""
 
 from __future__ import annotations
 
@@ -23,12 +24,13 @@ def module_name(path: Path) -> str:
     return ".".join((PACKAGE, *parts))
 
 
-def imported(path: Path) -> Iterator[str]:
-    """Every module `path` imports (type-checking imports too), as absolute dotted names;
-    `from <package> import y` imports the package's part `y`."""
+def imported(path: Path, *, type_checking: bool = True) -> Iterator[str]:
+    """Every module `path` imports (without those under `if TYPE_CHECKING:` unless
+    `type_checking`), as absolute dotted names; `from <package> import y` imports the
+    package's part `y`."""
     name = module_name(path)
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in nodes(ast.parse(path.read_text(encoding="utf-8")), type_checking):
         if isinstance(node, ast.Import):
             yield from (alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -43,6 +45,16 @@ def imported(path: Path) -> Iterator[str]:
                 yield base
 
 
+def nodes(tree: ast.AST, type_checking: bool) -> Iterator[ast.AST]:
+    for node in ast.iter_child_nodes(tree):
+        guarded = isinstance(node, ast.If) and ast.unparse(node.test).endswith("TYPE_CHECKING")
+        if guarded and not type_checking:
+            yield from nodes(ast.Module(body=node.orelse, type_ignores=[]), type_checking)
+            continue
+        yield node
+        yield from nodes(node, type_checking)
+
+
 def part(module: str) -> str | None:
     """The package's top-level part a module belongs to (`linky`, `model`, `const`...)."""
     if not module.startswith(f"{PACKAGE}."):
@@ -50,8 +62,19 @@ def part(module: str) -> str | None:
     return module.removeprefix(f"{PACKAGE}.").split(".")[0]
 
 
+def root_modules_importing_wings() -> set[str]:
+    """The package's root modules (`sensor`, `data`...) that import a wing at run time."""
+    return {
+        path.stem
+        for path in ROOT.glob("*.py")
+        if path.stem not in RANKS
+        and any(part(t) in WINGS for t in imported(path, type_checking=False))
+    }
+
+
 def violations() -> list[str]:
     found: list[str] = []
+    above_wings = root_modules_importing_wings()
     for path in sorted(ROOT.rglob("*.py")):
         own = part(module_name(path)) or ""
         for target in set(imported(path)):
@@ -65,6 +88,8 @@ def violations() -> list[str]:
                     found.append(f"{where} (providers: no Home Assistant, model only)")
             elif own in WINGS and other in WINGS and other != own:
                 found.append(f"{where} (wings never import each other)")
+            elif own in WINGS and other in above_wings:
+                found.append(f"{where} (wings never import each other: it imports wings)")
             elif own in RANKS and other in RANKS and RANKS[other] > RANKS[own]:
                 found.append(f"{where} ({own} is below {other})")
     return found
@@ -79,12 +104,14 @@ def test_dependencies_run_one_way() -> None:
     [
         ("climkit/x.py", "from ..gateway.coordinator import G", "wings never import"),
         ("gateway/x.py", "from .. import climkit", "wings never import"),
+        ("gateway/x.py", "if TYPE_CHECKING:\n    from ..climkit import c", "wings never import"),
         ("linky/x.py", f"from {PACKAGE}.climkit import y", "wings never import"),
         ("providers/x.py", "from homeassistant.core import HomeAssistant", "providers"),
         ("providers/x.py", "from ..const import DOMAIN", "providers"),
         ("statistics/x.py", "from ..linky import state", "statistics is below linky"),
         ("tariffs/x.py", "from ..pipeline import Pipeline", "tariffs is below pipeline"),
         ("model.py", "from .climkit.state import S", "model is below climkit"),
+        ("climkit/x.py", "from ..sensor import PARALLEL_UPDATES", "it imports wings"),
     ],
 )
 def test_each_rule_is_checked(
@@ -94,5 +121,6 @@ def test_each_rule_is_checked(
     fake = tmp_path / "linky_climkit"
     (fake / module).parent.mkdir(parents=True, exist_ok=True)
     (fake / module).write_text(source + "\n", encoding="utf-8")
+    (fake / "sensor.py").write_text("from .linky.sensors import linky_sensors\n", encoding="utf-8")
     monkeypatch.setattr(f"{__name__}.ROOT", fake)
     assert [v for v in violations() if expected in v] != []
