@@ -160,9 +160,9 @@ async def test_climkit_credentials_rejected(
     await hass.async_block_till_done(wait_background_tasks=True)
     climkit_sim.password = "changed"
     climkit_sim.revoke_tokens()
-    await advance(hass, freezer, [entry.runtime_data], CH_NOW + timedelta(days=1))
+    await advance(hass, freezer, [entry.runtime_data.coordinator], CH_NOW + timedelta(days=1))
     assert "climkit_auth" in active(hass)
     climkit_sim.password = entry.data["password"]
     assert await hass.config_entries.async_reload(entry.entry_id)
-    await advance(hass, freezer, [entry.runtime_data], CH_NOW + timedelta(days=2))
+    await advance(hass, freezer, [entry.runtime_data.coordinator], CH_NOW + timedelta(days=2))
     assert "climkit_auth" not in active(hass)

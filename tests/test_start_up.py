@@ -136,7 +136,7 @@ async def test_climkit_history_pending_at_start(
     assert entry.state is ConfigEntryState.LOADED
     assert climkit_sim.calls_to("site_data") == []
     assert starting.waits_before_start == 0
-    assert entry.runtime_data.state.meters  # discovered: their devices exist already
+    assert entry.runtime_data.coordinator.state.meters  # discovered: their devices exist already
 
     starting.start()
     await hass.async_block_till_done(wait_background_tasks=True)

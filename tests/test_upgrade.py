@@ -61,6 +61,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 
 from custom_components.linky_climkit.climkit.coordinator import ClimkitCoordinator
 from custom_components.linky_climkit.const import DOMAIN
+from custom_components.linky_climkit.data import SiteRuntime
 from custom_components.linky_climkit.gateway.coordinator import GatewayCoordinator
 from custom_components.linky_climkit.linky.coordinator import LinkyCoordinator
 from custom_components.linky_climkit.statistics import importer as importer_module
@@ -358,10 +359,12 @@ async def test_linky_and_climkit_site_upgrade(
     spy = StatisticsSpy(hass, monkeypatch)
     await set_up(hass, entries)
     linky_entry, site_entry = entries
-    linky, site = linky_entry.runtime_data, site_entry.runtime_data
+    linky, site_runtime = linky_entry.runtime_data, site_entry.runtime_data
     assert isinstance(linky, LinkyCoordinator)
+    assert isinstance(site_runtime, SiteRuntime)
+    site = site_runtime.coordinator
     assert isinstance(site, ClimkitCoordinator)
-    assert isinstance(site.gateway, GatewayCoordinator)
+    assert isinstance(site_runtime.gateway, GatewayCoordinator)
     assert_registries_unchanged(hass, "site")
 
     # The stores were read: nothing to import, no provider called, no cost priced again.

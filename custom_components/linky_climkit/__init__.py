@@ -14,8 +14,9 @@ from homeassistant.util import dt as dt_util
 
 from .clients import climkit_client, conso_api_client, gateway_client
 from .climkit.coordinator import ClimkitCoordinator
+from .climkit.site_sensors import SiteSensorsCoordinator
 from .const import CONF_PROVIDER, CONF_TOKEN, DOMAIN, PROVIDER_CLIMKIT, PROVIDER_GATEWAY
-from .data import LinkyClimkitConfigEntry
+from .data import LinkyClimkitConfigEntry, SiteRuntime
 from .gateway.coordinator import GatewayCoordinator, gateway_settings
 from .linky.budget_store import async_get_budget
 from .linky.coordinator import LinkyCoordinator
@@ -39,32 +40,42 @@ async def async_setup_entry(hass: HomeAssistant, entry: LinkyClimkitConfigEntry)
     if entry.data.get(CONF_PROVIDER) == PROVIDER_GATEWAY:
         return await _async_setup_gateway(hass, entry)
     coordinator: LinkyCoordinator | ClimkitCoordinator
+    runtime: LinkyCoordinator | SiteRuntime
     if entry.data.get(CONF_PROVIDER) == PROVIDER_CLIMKIT:
         coordinator = ClimkitCoordinator(hass, entry, climkit_client(hass, entry.data))
-        if (settings := gateway_settings(entry)) is not None:
-            gateway = GatewayCoordinator(hass, entry, gateway_client(hass, settings), settings)
-            coordinator.gateway = gateway
-            # Polled in the background: a gateway that does not answer must not hold back
-            # the entry's set-up (its meters would each wait for their timeout).
-            entry.async_create_background_task(
-                hass, gateway.async_refresh(), f"{DOMAIN} gateway {entry.entry_id}"
-            )
+        site_sensors = SiteSensorsCoordinator(hass, entry, coordinator)
+        runtime = SiteRuntime(coordinator, site_sensors, _site_gateway(hass, entry))
     else:
         token: str = entry.data[CONF_TOKEN]
-        coordinator = LinkyCoordinator(
+        coordinator = runtime = LinkyCoordinator(
             hass, entry, conso_api_client(hass, entry.data), await async_get_budget(hass), token
         )
         if coordinator.token_expiry is not None and coordinator.token_expiry <= dt_util.utcnow():
             raise ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="token_expired")
     entry.async_on_unload(coordinator.async_cancel_timer)
     await coordinator.async_restore()
-    entry.runtime_data = coordinator
+    if isinstance(runtime, SiteRuntime):
+        runtime.site_sensors.async_restore()
+    entry.runtime_data = runtime
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     entry.async_on_unload(entry.add_update_listener(_async_options_updated))
     # Import work waits on the recorder, which writes nothing until Home Assistant has
     # started: it runs in the entry's background once started, never during the set-up.
     entry.async_on_unload(async_at_started(hass, partial(_async_start, entry, coordinator)))
     return True
+
+
+def _site_gateway(hass: HomeAssistant, entry: LinkyClimkitConfigEntry) -> GatewayCoordinator | None:
+    """The gateway a Climkit site entry was given, polled in the background: a gateway that
+    does not answer must not hold back the entry's set-up (its meters would each wait for
+    their timeout)."""
+    if (settings := gateway_settings(entry)) is None:
+        return None
+    gateway = GatewayCoordinator(hass, entry, gateway_client(hass, settings), settings)
+    entry.async_create_background_task(
+        hass, gateway.async_refresh(), f"{DOMAIN} gateway {entry.entry_id}"
+    )
+    return gateway
 
 
 @callback
@@ -114,7 +125,8 @@ async def async_remove_entry(hass: HomeAssistant, entry: LinkyClimkitConfigEntry
 async def async_unload_entry(hass: HomeAssistant, entry: LinkyClimkitConfigEntry) -> bool:
     """Unload the sensors; the timer is cancelled by the entry's unload callbacks."""
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
-    coordinator = entry.runtime_data
-    if unloaded and not isinstance(coordinator, GatewayCoordinator):
+    runtime = entry.runtime_data
+    if unloaded and not isinstance(runtime, GatewayCoordinator):
+        coordinator = runtime.coordinator if isinstance(runtime, SiteRuntime) else runtime
         await coordinator.costs.async_flush()
     return unloaded

@@ -12,7 +12,7 @@ from homeassistant.util import dt as dt_util
 
 from .climkit.coordinator import ClimkitCoordinator
 from .const import CONF_API_URL, CONF_PASSWORD, CONF_PRM, CONF_SITE_ID, CONF_TOKEN, CONF_USERNAME
-from .data import LinkyClimkitConfigEntry
+from .data import LinkyClimkitConfigEntry, SiteRuntime
 from .gateway.coordinator import GatewayCoordinator
 from .linky.coordinator import LinkyCoordinator
 from .model import Channel
@@ -44,10 +44,11 @@ async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: LinkyClimkitConfigEntry
 ) -> dict[str, Any]:
     """What a bug report needs: outcomes, schedule, progress; no secret, no identifier."""
-    coordinator = entry.runtime_data
-    if isinstance(coordinator, GatewayCoordinator):
+    runtime = entry.runtime_data
+    if isinstance(runtime, GatewayCoordinator):
         entry_data = {"data": dict(entry.data), "options": dict(entry.options)}
-        return async_redact_data({"entry": entry_data, **_gateway(coordinator)}, TO_REDACT)
+        return async_redact_data({"entry": entry_data, **_gateway(runtime)}, TO_REDACT)
+    coordinator = runtime.coordinator if isinstance(runtime, SiteRuntime) else runtime
     common = {
         "entry": {
             "data": dict(entry.data),
@@ -73,8 +74,8 @@ async def async_get_config_entry_diagnostics(
             for key in sorted(coordinator.state.latest)
         }
     details["newest_statistics"] = await _newest(hass, series)
-    if isinstance(coordinator, ClimkitCoordinator) and coordinator.gateway is not None:
-        details["gateway"] = _gateway(coordinator.gateway)
+    if isinstance(runtime, SiteRuntime) and runtime.gateway is not None:
+        details["gateway"] = _gateway(runtime.gateway)
     return async_redact_data({**common, **details}, TO_REDACT)
 
 

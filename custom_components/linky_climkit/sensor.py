@@ -13,7 +13,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .climkit.sensors import climkit_sensors
 from .data import LinkyClimkitConfigEntry
 from .gateway.coordinator import GatewayCoordinator
-from .gateway.sensors import gateway_sensors, is_gateway_sensor
+from .gateway.sensors import gateway_device, gateway_sensors, is_gateway_sensor
 from .linky.coordinator import LinkyCoordinator
 from .linky.sensors import linky_sensors
 
@@ -26,17 +26,19 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the entry's sensors."""
-    coordinator = entry.runtime_data
+    runtime = entry.runtime_data
     entities: list[SensorEntity]
-    if isinstance(coordinator, LinkyCoordinator):
-        entities = list(linky_sensors(coordinator))
-    elif isinstance(coordinator, GatewayCoordinator):
-        entities = gateway_sensors(hass, coordinator)
+    if isinstance(runtime, LinkyCoordinator):
+        entities = list(linky_sensors(runtime))
+    elif isinstance(runtime, GatewayCoordinator):
+        entities = gateway_sensors(hass, runtime)
     else:
-        entities = climkit_sensors(hass, coordinator)
-        if coordinator.gateway is not None:
-            entities += gateway_sensors(hass, coordinator.gateway)
-        site_sensor = f"{coordinator.site_id}_sensor_"
+        gateway = runtime.gateway
+        other_devices = set() if gateway is None else {gateway_device(gateway.host)}
+        entities = climkit_sensors(hass, runtime.coordinator, runtime.site_sensors, other_devices)
+        if gateway is not None:
+            entities += gateway_sensors(hass, gateway)
+        site_sensor = f"{runtime.coordinator.site_id}_sensor_"
         _remove_stale(
             hass,
             entry.entry_id,

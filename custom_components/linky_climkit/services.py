@@ -16,6 +16,7 @@ from homeassistant.util import dt as dt_util
 
 from .climkit.coordinator import ClimkitCoordinator
 from .const import DOMAIN
+from .data import SiteRuntime
 from .linky.coordinator import LinkyCoordinator
 from .sync import SyncRefused
 
@@ -66,14 +67,16 @@ def _coordinator(call: ServiceCall) -> LinkyCoordinator | ClimkitCoordinator:
             translation_key="entry_not_loaded",
             translation_placeholders={"name": entry.title},
         )
-    coordinator = entry.runtime_data
-    if not isinstance(coordinator, LinkyCoordinator | ClimkitCoordinator):
+    runtime = entry.runtime_data
+    if isinstance(runtime, SiteRuntime):
+        return runtime.coordinator
+    if not isinstance(runtime, LinkyCoordinator):
         raise ServiceValidationError(
             translation_domain=DOMAIN,
             translation_key="not_for_gateway",
             translation_placeholders={"name": entry.title},
         )
-    return coordinator
+    return runtime
 
 
 async def _import_history(call: ServiceCall) -> ServiceResponse:

@@ -36,6 +36,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 from custom_components.linky_climkit.clients import PACER_KEY
 from custom_components.linky_climkit.climkit.coordinator import WINDOW_DAYS, ClimkitCoordinator
 from custom_components.linky_climkit.const import DOMAIN
+from custom_components.linky_climkit.data import SiteRuntime
 from custom_components.linky_climkit.linky.budget_store import DATA_KEY as BUDGET_KEY
 from custom_components.linky_climkit.linky.coordinator import LinkyCoordinator
 from custom_components.linky_climkit.model import Channel
@@ -164,7 +165,9 @@ async def shutdown(hass: HomeAssistant, service: ThreadedService) -> None:
             if e.state is ConfigEntryState.LOADED
         ]
         for entry in loaded:
-            entry.runtime_data.async_cancel_timer()
+            runtime = entry.runtime_data
+            coordinator = runtime.coordinator if isinstance(runtime, SiteRuntime) else runtime
+            coordinator.async_cancel_timer()
         for entry in loaded:
             await hass.config_entries.async_unload(entry.entry_id)
     finally:
@@ -916,7 +919,7 @@ async def import_climkit(
     clock.sync()
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
-    coordinator: ClimkitCoordinator = entry.runtime_data
+    coordinator: ClimkitCoordinator = entry.runtime_data.coordinator
     runs = 1
     while not coordinator.state.history_done and (windows is None or runs < windows):
         assert runs < 100, "history import does not end"

@@ -30,7 +30,7 @@ async def setup(
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
     assert entry.state is ConfigEntryState.LOADED
-    return entry, entry.runtime_data
+    return entry, entry.runtime_data.coordinator
 
 
 async def run_next(
@@ -123,7 +123,7 @@ async def test_meter_added_then_removed(
     await hass.async_block_till_done(wait_background_tasks=True)
     registry = dr.async_get(hass)
     assert registry.async_get_device_by_identifier((DOMAIN, new.id), entry.entry_id) is not None
-    assert entry.runtime_data.state.latest.get(f"{new.id}:consumption") is not None
+    assert entry.runtime_data.coordinator.state.latest.get(f"{new.id}:consumption") is not None
 
     removed = site.meters.pop(1)  # a consumer leaves the community
     climkit_sim.forget_cache()

@@ -60,7 +60,7 @@ async def setup_site(
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
     assert entry.state is ConfigEntryState.LOADED
-    coordinator: ClimkitCoordinator = entry.runtime_data
+    coordinator: ClimkitCoordinator = entry.runtime_data.coordinator
     for _ in range(60):
         if coordinator.state.history_done:
             break

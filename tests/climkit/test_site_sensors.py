@@ -1,4 +1,5 @@
-"""The Climkit site's own sensors (`sensors_list`): entities, daily and hourly refresh."""
+"""The Climkit site's own sensors (`sensors_list`): entities, daily and hourly refresh, on a
+coordinator of their own (`climkit/site_sensors.py`)."""
 
 from __future__ import annotations
 
@@ -96,16 +97,20 @@ async def test_refreshed_daily_not_hourly_by_default(
 async def test_hourly_refresh_when_asked(
     hass: HomeAssistant, climkit_sim: ClimkitSimulator, freezer: FrozenDateTimeFactory
 ) -> None:
-    _entry, coordinator = await setup(
+    entry, coordinator = await setup(
         hass, climkit_sim, freezer, options={CONF_SITE_SENSORS_HOURLY: True}
     )
+    assert entry.runtime_data.site_sensors.update_interval == timedelta(hours=1)
     start = len(climkit_sim.calls_to("sensor_data"))
     read_at = coordinator.state.sensors_read_at
     assert read_at is not None
-    assert coordinator.next_run == read_at + timedelta(hours=1)
-    await move(hass, freezer, read_at + timedelta(hours=1))
+    await move(hass, freezer, read_at + timedelta(minutes=59))
+    assert len(climkit_sim.calls_to("sensor_data")) == start
+    await move(hass, freezer, read_at + timedelta(hours=1, minutes=1))
     assert len(climkit_sim.calls_to("sensor_data")) == start + 1
-    now = read_at + timedelta(hours=1)
+    now = coordinator.state.sensors_read_at
+    assert now is not None
+    assert now >= read_at + timedelta(hours=1)
     at, value = newest(climkit_sim, now)
     assert sensor_state(hass) == (value, at.isoformat())
     # Only the sensors were read: no energy call.
@@ -161,8 +166,8 @@ async def test_option_turns_the_hourly_refresh_on(
     )
     await hass.async_block_till_done(wait_background_tasks=True)
     assert entry.options == {CONF_SITE_SENSORS_HOURLY: True}
-    coordinator: ClimkitCoordinator = entry.runtime_data
-    assert coordinator.hourly_sensors
+    assert entry.runtime_data.site_sensors.hourly
+    assert entry.runtime_data.site_sensors.update_interval == timedelta(hours=1)
 
 
 async def test_sensor_gone_from_the_list_is_removed(
@@ -176,4 +181,70 @@ async def test_sensor_gone_from_the_list_is_removed(
     assert coordinator.next_daily is not None
     await move(hass, freezer, coordinator.next_daily)
     await hass.async_block_till_done(wait_background_tasks=True)
+    assert er.async_get(hass).async_get_entity_id("sensor", DOMAIN, unique_id) is None
+
+
+async def test_a_sensor_failure_leaves_the_daily_import_alone(
+    hass: HomeAssistant, climkit_sim: ClimkitSimulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """The sensors fail after the daily sync: the day is imported, only their entities are
+    unavailable, until the next read."""
+    entry, coordinator = await setup(hass, climkit_sim, freezer)
+    climkit_sim.add_fault("server_error", paths={"sensor_data"})
+    assert coordinator.next_daily is not None
+    await move(hass, freezer, coordinator.next_daily)
+    assert coordinator.have_yesterday()
+    assert coordinator.last_update_success
+    assert coordinator.state.backoff_until is None
+    assert not entry.runtime_data.site_sensors.last_update_success
+    entity_id = er.async_get(hass).async_get_entity_id(
+        "sensor", DOMAIN, f"{DEMO_SITE_ID}_sensor_{SENSOR_ID}"
+    )
+    assert entity_id is not None
+    state = hass.states.get(entity_id)
+    assert state is not None
+    assert state.state == "unavailable"
+    climkit_sim.clear_faults()
+    assert coordinator.next_daily is not None
+    await move(hass, freezer, coordinator.next_daily)
+    assert entry.runtime_data.site_sensors.last_update_success
+    sensor_state(hass)
+
+
+async def test_an_energy_failure_leaves_the_hourly_sensors_alone(
+    hass: HomeAssistant, climkit_sim: ClimkitSimulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """The daily sync fails and backs off: the sensors are still read every hour."""
+    entry, coordinator = await setup(
+        hass, climkit_sim, freezer, options={CONF_SITE_SENSORS_HOURLY: True}
+    )
+    climkit_sim.add_fault("server_error", paths={"site_data"})
+    assert coordinator.next_daily is not None
+    await move(hass, freezer, coordinator.next_daily)
+    assert not coordinator.last_update_success
+    assert coordinator.state.backoff_until is not None
+    read_at = coordinator.state.sensors_read_at
+    assert read_at is not None
+    start = len(climkit_sim.calls_to("sensor_data"))
+    await move(hass, freezer, read_at + timedelta(hours=1, minutes=1))
+    assert len(climkit_sim.calls_to("sensor_data")) == start + 1
+    assert entry.runtime_data.site_sensors.last_update_success
+    assert not coordinator.have_yesterday()
+
+
+async def test_hourly_read_sees_a_new_list(
+    hass: HomeAssistant, climkit_sim: ClimkitSimulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """An hourly read outside any energy run: the entry reloads without the gone sensor."""
+    entry, coordinator = await setup(
+        hass, climkit_sim, freezer, options={CONF_SITE_SENSORS_HOURLY: True}
+    )
+    unique_id = f"{DEMO_SITE_ID}_sensor_{SENSOR_ID}"
+    assert er.async_get(hass).async_get_entity_id("sensor", DOMAIN, unique_id) is not None
+    climkit_sim.add_fault("site_gone", paths={"sensors_list"})
+    read_at = coordinator.state.sensors_read_at
+    assert read_at is not None
+    await move(hass, freezer, read_at + timedelta(hours=1, minutes=1))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.runtime_data.coordinator is not coordinator  # reloaded
     assert er.async_get(hass).async_get_entity_id("sensor", DOMAIN, unique_id) is None

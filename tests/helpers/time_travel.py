@@ -71,7 +71,7 @@ async def setup_climkit_site(
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
-    coordinator: ClimkitCoordinator = entry.runtime_data
+    coordinator: ClimkitCoordinator = entry.runtime_data.coordinator
     for _ in range(5):
         if coordinator.state.history_done:
             break

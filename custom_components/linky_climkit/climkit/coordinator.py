@@ -2,35 +2,31 @@
 
 The history (from the site's creation, at most 3 years) is imported newest first in 30-day
 windows, one window per run, so every call goes through the instance-wide pacer and a restart
-resumes from the stored cursor. Afterwards one sync a day re-reads the last 7 days.
+resumes from the stored cursor. Afterwards one sync a day re-reads the last 7 days. The
+site's own sensors are read by `site_sensors.py`, which each run asks at its end.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 from homeassistant.util.unit_conversion import VolumeConverter
 
-from ..const import (
-    CONF_SITE_ID,
-    CONF_SITE_SENSORS_HOURLY,
-    CONF_SYNC_OFFSET,
-    DOMAIN,
-)
-from ..gateway.coordinator import GatewayCoordinator
+from ..const import CONF_SITE_ID, CONF_SYNC_OFFSET, DOMAIN
 from ..model import Channel
 from ..pipeline import Pipeline
 from ..providers.climkit import ClimkitClient
-from ..providers.climkit_model import MeterInfo, SiteInfo, SiteSensor
+from ..providers.climkit_model import MeterInfo, SiteInfo, meter_label
 from ..providers.climkit_parse import exposed_meters
 from ..providers.errors import AuthError, NoDataError, ProviderError
 from ..repair_issues import NO_DATA_DAYS, FailureTable, Problem, report_failure, set_problem
@@ -53,8 +49,6 @@ TRAILING_DAYS = 7
 UPSTREAM_BACKOFF = timedelta(minutes=30)
 STORAGE_VERSION = 1
 BATTERY_CHANNELS = (Channel.BATTERY_CHARGE, Channel.BATTERY_DISCHARGE)
-SENSOR_LOOKBACK = timedelta(days=1)
-SENSOR_PERIOD = timedelta(hours=1)
 CLIMKIT_FAILURES: FailureTable = (
     (AuthError, Problem.CLIMKIT_AUTH),
     (NoDataError, Problem.SITE_GONE),
@@ -75,8 +69,6 @@ class ClimkitData:
     storage: bool
     history_done: bool
     cost: tuple[date, float, str] | None = None
-    sensors: tuple[SiteSensor, ...] = ()
-    sensor_values: dict[str, tuple[datetime, float]] = field(default_factory=dict)
 
     def value(self, owner: str, channel: Channel) -> tuple[date, float] | None:
         """The latest complete day's value of one statistic."""
@@ -91,7 +83,7 @@ def latest_key(owner: str, channel: Channel) -> str:
 class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
     """One Climkit site: discover, import history, sync daily."""
 
-    config_entry: ConfigEntry[ClimkitCoordinator]
+    config_entry: ConfigEntry[Any]
     state: ClimkitState
     AUTH_KEY = "climkit_auth_failed"
     ERROR_KEYS = ((NoDataError, "site_gone"),)
@@ -107,8 +99,10 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
         self.tz = SWISS  # until the site's own zone is read in _async_setup
         self.next_daily: datetime | None = None
         self._reload_wanted = False
+        self._running = False
         self._requests_before = 0
-        self.gateway: GatewayCoordinator | None = None
+        # Set by the site's sensors (site_sensors.py): given whether the daily sync ran.
+        self.read_site_sensors: Callable[[bool], Awaitable[None]] | None = None
         self._store: Store[dict[str, Any]] = Store(
             hass, STORAGE_VERSION, f"{DOMAIN}.climkit.{entry.entry_id}"
         )
@@ -160,6 +154,7 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
     # ---- running ---------------------------------------------------------------------
 
     async def _run(self, now: datetime) -> None:
+        self._running = True
         self._requests_before = self.client.request_count
         if self.state.site is None:
             await self._discover()
@@ -172,8 +167,8 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
             synced = True
         elif self.state.requested:
             await self._run_requested()
-        if self._sensors_due(now, synced):
-            await self._refresh_sensors(now)
+        if self.read_site_sensors is not None:
+            await self.read_site_sensors(synced)
 
     def _back_off(self, err: ProviderError, now: datetime) -> None:
         self.state.backoff_until = now + UPSTREAM_BACKOFF
@@ -184,9 +179,25 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
         await self._store.async_save(self.state.as_dict())
         await self._ledger_store.async_save(self.pipeline.ledger)
 
+    async def async_save(self) -> None:
+        """Persist the site's state (the site's sensors, read apart, are part of it)."""
+        await self._save()
+
     def _after_run(self) -> None:
+        self._running = False
         if self._reload_wanted:  # new or removed meters or sensors: their entities follow
             self._reload_wanted = False
+            self.hass.config_entries.async_schedule_reload(self.config_entry.entry_id)
+
+    @callback
+    def async_reload_soon(self) -> None:
+        """Reload a loaded entry (its entities follow the site), once the running run is
+        saved: a reload during the run would cancel it."""
+        if self.config_entry.state is not ConfigEntryState.LOADED:
+            return
+        if self._running:
+            self._reload_wanted = True
+        else:
             self.hass.config_entries.async_schedule_reload(self.config_entry.entry_id)
 
     async def async_restore(self) -> None:
@@ -200,7 +211,6 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
         now = dt_util.utcnow()
         try:
             await self._discover()
-            await self._refresh_sensors(now)
         except AuthError as err:
             raise ConfigEntryAuthFailed(
                 translation_domain=DOMAIN, translation_key=self.AUTH_KEY
@@ -208,14 +218,11 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
         except ProviderError as err:
             self._back_off(err, now)
             _LOGGER.warning("Climkit site discovery postponed: %s", err)
+        else:
+            if self.read_site_sensors is not None:
+                await self.read_site_sensors(True)
         await self._save()
         self.data = self.snapshot()
-
-    async def _sensors_list(self) -> list[SiteSensor]:
-        try:
-            return await self.client.sensors_list(self.site_id)
-        except NoDataError:
-            return []  # a site without sensors
 
     async def _discover(self) -> None:
         site = await self.client.installation_infos(self.site_id)
@@ -228,40 +235,6 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
             oldest = max(oldest, site.creation.astimezone(self.tz).date())
         self.state.history_start = oldest
         self.state.history_cursor = today
-
-    @property
-    def hourly_sensors(self) -> bool:
-        """Whether the user asked for the site's sensors every hour (options)."""
-        return bool(self.config_entry.options.get(CONF_SITE_SENSORS_HOURLY, False))
-
-    def _sensors_due(self, now: datetime, synced: bool) -> bool:
-        if self.state.site is None:
-            return False
-        read_at = self.state.sensors_read_at
-        if synced or read_at is None:
-            return True
-        return self.hourly_sensors and bool(self.state.sensors) and now >= read_at + SENSOR_PERIOD
-
-    async def _refresh_sensors(self, now: datetime) -> None:
-        """The site's sensors and each one's newest value (1 + one call per sensor)."""
-        sensors = await self._sensors_list()
-        known = [s.id for s in self.state.sensors]
-        if [s.id for s in sensors] != known and self.config_entry.state is ConfigEntryState.LOADED:
-            self._reload_wanted = True  # entities of new sensors are added at the reload
-        self.state.sensors = sensors
-        values: dict[str, tuple[datetime, float]] = {}
-        for sensor in sensors:
-            last = self.state.sensor_values.get(sensor.id)
-            start = now - SENSOR_LOOKBACK if last is None else max(now - SENSOR_LOOKBACK, last[0])
-            try:
-                points = await self.client.sensor_data(self.site_id, sensor.id, start, now)
-            except NoDataError:
-                points = []  # that sensor only: the site itself is fine
-            newest = points[-1] if points else last
-            if newest is not None:
-                values[sensor.id] = newest
-        self.state.sensor_values = values
-        self.state.sensors_read_at = now
 
     def _update_problems(self, failure: ProviderError | None) -> None:
         hass, entry = self.hass, self.config_entry
@@ -411,9 +384,6 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
             catch_up=timedelta(minutes=3),
         )
         when = self.next_daily
-        read_at = self.state.sensors_read_at
-        if self.hourly_sensors and self.state.sensors and read_at is not None:
-            when = min(when, read_at + SENSOR_PERIOD)
         if self.state.site is None or not self.state.history_done or self.state.requested:
             when = now
         if self.state.backoff_until is not None and self.state.backoff_until > now:
@@ -435,14 +405,4 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
             storage=self.state.storage,
             history_done=self.state.history_done,
             cost=self.costs.latest_cost(),
-            sensors=tuple(self.state.sensors),
-            sensor_values=dict(self.state.sensor_values),
         )
-
-
-def meter_label(meter: MeterInfo) -> str:
-    """A meter's name, else its type and bus address."""
-    if meter.name:
-        return meter.name
-    kind = meter.type.replace("_", " ")
-    return f"{kind} {meter.prim_ad}" if meter.prim_ad is not None else kind

@@ -6,7 +6,7 @@ the external statistics.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Set
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -26,9 +26,10 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from ..const import DOMAIN
 from ..model import Channel
-from ..providers.climkit_model import MeterInfo, SiteSensor
+from ..providers.climkit_model import MeterInfo, SiteSensor, meter_label
 from ..providers.climkit_parse import channel_of_type
-from .coordinator import ClimkitCoordinator, ClimkitData, meter_label
+from .coordinator import ClimkitCoordinator, ClimkitData
+from .site_sensors import SiteSensorsCoordinator
 
 type Value = float | datetime | None
 
@@ -158,8 +159,16 @@ def _meter_descriptions(meter: MeterInfo) -> list[ClimkitSensorDescription]:
     return [*(PRODUCER if meter.role == "production" else CONSUMER), METER_LAST_DATA]
 
 
-def climkit_sensors(hass: HomeAssistant, coordinator: ClimkitCoordinator) -> list[SensorEntity]:
-    """Site sensors, then each exposed meter's sensors on its own device (via the site's)."""
+def climkit_sensors(
+    hass: HomeAssistant,
+    coordinator: ClimkitCoordinator,
+    site_sensors: SiteSensorsCoordinator,
+    other_devices: Set[tuple[str, str]] = frozenset(),
+) -> list[SensorEntity]:
+    """Site sensors (the site's own sensors among them), then each exposed meter's sensors
+    on its own device (via the site's).
+    The entry's devices that are neither the site nor its meters are removed, except
+    `other_devices` (the site's gateway)."""
     site_id = coordinator.site_id
     data = coordinator.data
     site_name = data.site.name if data.site else site_id
@@ -187,14 +196,12 @@ def climkit_sensors(hass: HomeAssistant, coordinator: ClimkitCoordinator) -> lis
     entities: list[SensorEntity] = [
         ClimkitSensor(coordinator, site_id, d, site_device) for d in site_descriptions
     ]
-    entities += [SiteSensorEntity(coordinator, s, site_device) for s in data.sensors]
+    entities += [SiteSensorEntity(site_sensors, s, site_device) for s in site_sensors.data.sensors]
     assert coordinator.config_entry is not None
     entry_id = coordinator.config_entry.entry_id
     registry = dr.async_get(hass)
     site_entry = registry.async_get_or_create(config_entry_id=entry_id, **site_device)
-    current = {(DOMAIN, site_id), *((DOMAIN, m.id) for m in data.meters)}
-    if coordinator.gateway is not None:
-        current.add((DOMAIN, f"gateway_{coordinator.gateway.host}"))
+    current = {(DOMAIN, site_id), *((DOMAIN, m.id) for m in data.meters), *other_devices}
     for stale in dr.async_entries_for_config_entry(registry, entry_id):
         if not stale.identifiers & current:  # a meter the site no longer has
             registry.async_update_device(stale.id, remove_config_entry_id=entry_id)
@@ -271,14 +278,14 @@ def sensor_class(sensor: SiteSensor) -> tuple[SensorDeviceClass | None, str | No
     return device_class, unit
 
 
-class SiteSensorEntity(CoordinatorEntity[ClimkitCoordinator], SensorEntity):
+class SiteSensorEntity(CoordinatorEntity[SiteSensorsCoordinator], SensorEntity):
     """A sensor of the site (`sensors_list`): its newest value and when it was measured."""
 
     _attr_has_entity_name = True
     _attr_state_class = SensorStateClass.MEASUREMENT
 
     def __init__(
-        self, coordinator: ClimkitCoordinator, sensor: SiteSensor, device: DeviceInfo
+        self, coordinator: SiteSensorsCoordinator, sensor: SiteSensor, device: DeviceInfo
     ) -> None:
         """Named as Climkit names it, on the site's device."""
         super().__init__(coordinator)
@@ -293,13 +300,13 @@ class SiteSensorEntity(CoordinatorEntity[ClimkitCoordinator], SensorEntity):
     @property
     def native_value(self) -> float | None:
         """The newest value read."""
-        value = self.coordinator.data.sensor_values.get(self._sensor_id)
+        value = self.coordinator.data.values.get(self._sensor_id)
         return None if value is None else value[1]
 
     @property
     def extra_state_attributes(self) -> Mapping[str, Any] | None:
         """When the newest value was measured, and the probe's model."""
-        value = self.coordinator.data.sensor_values.get(self._sensor_id)
+        value = self.coordinator.data.values.get(self._sensor_id)
         return {
             "measured_at": None if value is None else value[0].isoformat(),
             "model": self._model,

@@ -26,7 +26,6 @@ from homeassistant.helpers.selector import (
 )
 
 from ..clients import gateway_client
-from ..climkit.coordinator import ClimkitCoordinator, meter_label
 from ..const import (
     CONF_GATEWAY,
     CONF_METERS,
@@ -36,6 +35,7 @@ from ..const import (
     PROVIDER_CLIMKIT,
     PROVIDER_GATEWAY,
 )
+from ..data import SiteMeters
 from ..providers.climkit_gateway import (
     DEFAULT_PORT,
     METER_TYPES,
@@ -44,6 +44,7 @@ from ..providers.climkit_gateway import (
     clean_host,
     parse_addresses,
 )
+from ..providers.climkit_model import meter_label
 from ..providers.errors import ProviderError
 from .coordinator import ConfiguredMeter, site_gateway
 
@@ -55,14 +56,12 @@ ADDRESSES = TextSelector(TextSelectorConfig())
 
 def cloud_meters(entry: ConfigEntry) -> list[ConfiguredMeter]:
     """The meters a loaded cloud entry knows, with a bus address, as gateway meters."""
-    coordinator = getattr(entry, "runtime_data", None)
-    if entry.state is not ConfigEntryState.LOADED or not isinstance(
-        coordinator, ClimkitCoordinator
-    ):
+    site = getattr(entry, "runtime_data", None)
+    if entry.state is not ConfigEntryState.LOADED or not isinstance(site, SiteMeters):
         return []
     return [
         ConfiguredMeter(GatewayMeter(m.type, m.prim_ad), meter_label(m), m.id)
-        for m in coordinator.state.meters
+        for m in site.site_meters
         if m.prim_ad is not None and not m.virtual and m.type in METER_TYPES
     ]
 

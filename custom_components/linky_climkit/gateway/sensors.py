@@ -140,7 +140,7 @@ def gateway_sensors(hass: HomeAssistant, coordinator: GatewayCoordinator) -> lis
     assert entry is not None
     gateway = dr.async_get(hass).async_get_or_create(
         config_entry_id=entry.entry_id,
-        identifiers={(DOMAIN, f"gateway_{coordinator.host}")},
+        identifiers={gateway_device(coordinator.host)},
         name=f"Climkit Gateway {coordinator.host}",
         manufacturer="Climkit",
         model="Gateway",
@@ -161,6 +161,11 @@ def gateway_sensors(hass: HomeAssistant, coordinator: GatewayCoordinator) -> lis
             for description in (*BY_TYPE[configured.meter.type], READING_TIME)
         ]
     return entities
+
+
+def gateway_device(host: str) -> tuple[str, str]:
+    """The identifier of a gateway's device."""
+    return (DOMAIN, f"gateway_{host}")
 
 
 def is_gateway_sensor(unique_id: str) -> bool:

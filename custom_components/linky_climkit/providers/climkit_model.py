@@ -46,6 +46,14 @@ class MeterInfo:
         return "consumption"
 
 
+def meter_label(meter: MeterInfo) -> str:
+    """A meter's name, else its type and bus address."""
+    if meter.name:
+        return meter.name
+    kind = meter.type.replace("_", " ")
+    return f"{kind} {meter.prim_ad}" if meter.prim_ad is not None else kind
+
+
 @dataclass(frozen=True, slots=True)
 class SiteSensor:
     """One sensor of `sensors_list` (temperature, humidity, …)."""
