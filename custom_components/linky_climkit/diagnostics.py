@@ -157,6 +157,7 @@ def _climkit(coordinator: ClimkitCoordinator) -> dict[str, Any]:
         "authentications": coordinator.client.auth_count,
         "negative_production_values": coordinator.state.clamped,
         "incomplete_rows": coordinator.state.missing,
+        "completeness": coordinator.completeness(),
         "state": state,
     }
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,19 +25,20 @@ from ..const import CONF_SITE_ID, CONF_SYNC_OFFSET, DOMAIN
 from ..model import Channel
 from ..pipeline import Pipeline
 from ..providers.climkit import ClimkitClient
-from ..providers.climkit_model import MeterInfo, SiteInfo, meter_label
+from ..providers.climkit_model import MeterInfo, meter_label
 from ..providers.climkit_parse import exposed_meters
 from ..providers.errors import AuthError, NoDataError, ProviderError
 from ..repair_issues import NO_DATA_DAYS, FailureTable, Problem, report_failure, set_problem
 from ..schedule import next_sync
 from ..statistics.ids import StatisticSpec, energy_spec, statistic_id
 from ..statistics.importer import Importer
-from ..statistics.ledger import Ledger
+from ..statistics.ledger import Ledger, Mark, gaps
+from ..statistics.ledger_seed import seed_from_statistics
 from ..storage import LedgerStore
 from ..sync import ScheduledCoordinator, SyncRefused
 from ..tariffs.costs import CostBook
 from .adapter import PreparedWindow, prepare_window
-from .state import ClimkitState
+from .state import ClimkitData, ClimkitState, latest_key
 from .window import request_span
 
 _LOGGER = logging.getLogger(__name__)
@@ -46,6 +46,7 @@ _LOGGER = logging.getLogger(__name__)
 HISTORY_DAYS = 1095
 WINDOW_DAYS = 30
 TRAILING_DAYS = 7
+REPAIR_PAUSE = timedelta(minutes=3)  # between two windows of missing days
 UPSTREAM_BACKOFF = timedelta(minutes=30)
 STORAGE_VERSION = 1
 BATTERY_CHANNELS = (Channel.BATTERY_CHARGE, Channel.BATTERY_DISCHARGE)
@@ -54,30 +55,6 @@ CLIMKIT_FAILURES: FailureTable = (
     (NoDataError, Problem.SITE_GONE),
 )
 SWISS = ZoneInfo("Europe/Zurich")  # loaded at import time, in the executor
-
-
-@dataclass(frozen=True, slots=True)
-class ClimkitData:
-    """What the sensors show."""
-
-    site: SiteInfo | None
-    meters: tuple[MeterInfo, ...]
-    latest: dict[str, tuple[date, float]]
-    last_day: date | None
-    last_data_end: datetime | None
-    next_sync: datetime | None
-    storage: bool
-    history_done: bool
-    cost: tuple[date, float, str] | None = None
-
-    def value(self, owner: str, channel: Channel) -> tuple[date, float] | None:
-        """The latest complete day's value of one statistic."""
-        return self.latest.get(f"{owner}:{channel.value}")
-
-
-def latest_key(owner: str, channel: Channel) -> str:
-    """Key of `ClimkitState.latest`."""
-    return f"{owner}:{channel.value}"
 
 
 class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
@@ -126,10 +103,15 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
             ledger=Ledger(),
         )
         self._ledger_store = LedgerStore(hass, entry.entry_id)
+        self._ledger_seeded = True
+        self._repair_at = dt_util.utcnow() + REPAIR_PAUSE  # not in the run at the start
 
     async def _async_setup(self) -> None:
         self.state = ClimkitState.from_dict(await self._store.async_load())
-        self.pipeline.ledger = await self._ledger_store.async_load() or self.pipeline.ledger
+        if (ledger := await self._ledger_store.async_load()) is not None:
+            self.pipeline.ledger = ledger
+        else:  # a site imported by an older version: its ledger is read from the statistics
+            self._ledger_seeded = self.state.history_start is None
         await self._load_tz()
         await self.costs.async_load()
 
@@ -159,6 +141,16 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
         if self.state.site is None:
             await self._discover()
             self._reload_wanted = True  # its devices and entities are created at the reload
+        if not self._ledger_seeded and self.state.history_start is not None:
+            await seed_from_statistics(
+                self.pipeline.importer,
+                self.pipeline.ledger,
+                [(self._ledger_key, self.spec(self.site_id, Channel.CONSUMPTION))],
+                self.state.history_start,
+                self._today(),
+                self.tz,
+            )
+            self._ledger_seeded = True
         synced = False
         if not self.state.history_done:
             await self._run_history_window()
@@ -167,6 +159,9 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
             synced = True
         elif self.state.requested:
             await self._run_requested()
+        elif now >= self._repair_at and (repair := self._next_repair()):
+            await self._fetch_days(*repair, "repair")
+            self._repair_at = now + REPAIR_PAUSE
         if self.read_site_sensors is not None:
             await self.read_site_sensors(synced)
 
@@ -177,7 +172,8 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
     async def _save(self) -> None:
         self.state.calls = self.client.request_count
         await self._store.async_save(self.state.as_dict())
-        await self._ledger_store.async_save(self.pipeline.ledger)
+        if self._ledger_seeded:
+            await self._ledger_store.async_save(self.pipeline.ledger)
 
     async def async_save(self) -> None:
         """Persist the site's state (the site's sensors, read apart, are part of it)."""
@@ -275,6 +271,32 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
             self.state.last_data_end = window.last_end
         self.state.last_success = dt_util.utcnow()
         await self._import(window, reason)
+        # Days asked for that brought nothing are not asked again, once older than the week
+        # the daily sync re-reads (they may still come).
+        settled = min(end, self._today() - timedelta(days=TRAILING_DAYS))
+        self.pipeline.ledger.absent(self._ledger_key, first, settled, Mark.HOURLY)
+
+    @property
+    def _ledger_key(self) -> str:
+        return Ledger.key(self.site_id, Channel.CONSUMPTION)
+
+    def _next_repair(self) -> tuple[date, date] | None:
+        """The oldest window of days the ledger misses before the daily sync's week (Home
+        Assistant was off, an outage), once the history is imported."""
+        if self.state.history_start is None or not self.state.history_done:
+            return None
+        end = self._today() - timedelta(days=TRAILING_DAYS)
+        missing = self.pipeline.ledger.missing(
+            self._ledger_key, self.state.history_start, end, Mark.HOURLY
+        )
+        windows = gaps(missing, WINDOW_DAYS)
+        return windows[0] if windows else None
+
+    def completeness(self) -> dict[str, int]:
+        """Complete, partial, missing and unavailable days of the site's history."""
+        start = self.state.history_start or self._today()
+        summary = self.pipeline.ledger.summary(self._ledger_key, start, self._today(), Mark.HOURLY)
+        return summary.as_dict()
 
     async def _run_history_window(self) -> None:
         cursor, start = self.state.history_cursor, self.state.history_start
@@ -386,6 +408,8 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
         when = self.next_daily
         if self.state.site is None or not self.state.history_done or self.state.requested:
             when = now
+        elif not self._ledger_seeded or self._next_repair() is not None:
+            when = min(when, max(now, self._repair_at))
         if self.state.backoff_until is not None and self.state.backoff_until > now:
             when = max(when, self.state.backoff_until)
             self.next_daily = max(self.next_daily, self.state.backoff_until)
@@ -405,4 +429,5 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
             storage=self.state.storage,
             history_done=self.state.history_done,
             cost=self.costs.latest_cost(),
+            completeness=self.completeness(),
         )

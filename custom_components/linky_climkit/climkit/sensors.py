@@ -28,8 +28,9 @@ from ..const import DOMAIN
 from ..model import Channel
 from ..providers.climkit_model import MeterInfo, SiteSensor, meter_label
 from ..providers.climkit_parse import channel_of_type
-from .coordinator import ClimkitCoordinator, ClimkitData
+from .coordinator import ClimkitCoordinator
 from .site_sensors import SiteSensorsCoordinator
+from .state import ClimkitData
 
 type Value = float | datetime | None
 
@@ -114,6 +115,14 @@ NEXT_SYNC = ClimkitSensorDescription(
     entity_category=EntityCategory.DIAGNOSTIC,
     value_fn=lambda d, _o: d.next_sync,
 )
+MISSING_DAYS = ClimkitSensorDescription(
+    key="missing_days",
+    translation_key="missing_days",
+    entity_category=EntityCategory.DIAGNOSTIC,
+    native_unit_of_measurement="d",
+    value_fn=lambda d, _o: d.completeness.get("missing"),
+    attrs_fn=lambda d, _o: d.completeness,
+)
 SITE_ENERGY = [
     _energy("consumption", Channel.CONSUMPTION),
     _energy("production", Channel.PRODUCTION),
@@ -187,6 +196,7 @@ def climkit_sensors(
         SELF_CONSUMPTION_RATE,
         LAST_DATA,
         NEXT_SYNC,
+        MISSING_DAYS,
     ]
     if data.storage:
         site_descriptions[5:5] = BATTERY

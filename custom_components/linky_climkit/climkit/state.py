@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from ..model import Channel
 from ..providers.climkit_model import MeterInfo, SiteInfo, SiteSensor
 from ..storage import iso, to_date, to_datetime
 
@@ -115,3 +116,28 @@ class ClimkitState:
                 (date.fromisoformat(a), date.fromisoformat(b)) for a, b in data.get("requested", [])
             ],
         )
+
+
+@dataclass(frozen=True, slots=True)
+class ClimkitData:
+    """What the sensors show."""
+
+    site: SiteInfo | None
+    meters: tuple[MeterInfo, ...]
+    latest: dict[str, tuple[date, float]]
+    last_day: date | None
+    last_data_end: datetime | None
+    next_sync: datetime | None
+    storage: bool
+    history_done: bool
+    cost: tuple[date, float, str] | None = None
+    completeness: dict[str, int] = field(default_factory=dict)  # days of the site's history
+
+    def value(self, owner: str, channel: Channel) -> tuple[date, float] | None:
+        """The latest complete day's value of one statistic."""
+        return self.latest.get(f"{owner}:{channel.value}")
+
+
+def latest_key(owner: str, channel: Channel) -> str:
+    """Key of `ClimkitState.latest`."""
+    return f"{owner}:{channel.value}"
