@@ -17,6 +17,7 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
+from .faults import fault_point
 from .providers.errors import AuthError, ProviderError
 
 type ErrorKeys = tuple[tuple[type[ProviderError], str], ...]
@@ -131,6 +132,7 @@ class ScheduledCoordinator[DataT](DataUpdateCoordinator[DataT]):
             ) from err
         finally:
             await self._save()
+            fault_point("progress.saved")
             self._schedule_next()
             self._update_problems(failure)
             self._after_run()

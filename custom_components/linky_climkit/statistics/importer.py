@@ -24,6 +24,7 @@ from homeassistant.components.recorder.statistics import (
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.recorder import get_instance
 
+from ..faults import fault_point_committed
 from ..model import DayEnergy, Peak
 from .aggregation import day_bounds, day_start, shape_to_total
 from .ids import StatisticSpec
@@ -216,6 +217,7 @@ class Importer:
             # Every stored row changes: the recorder inserts a new statistic faster than it
             # updates one row after another (two queries per row), with the same rows.
             get_instance(self._hass).async_clear_statistics([spec.statistic_id])
+            await fault_point_committed(self._hass, "import.cleared")
             to_write = plan.planned
         metadata = spec.metadata()
         for first in range(0, len(to_write), WRITE_CHUNK):
@@ -227,6 +229,7 @@ class Importer:
         self._queued.add(spec.statistic_id)
         result.rows_written = len(to_write)
         if not replace and abs(plan.delta) > EPSILON:
+            await fault_point_committed(self._hass, "import.written")
             get_instance(self._hass).async_adjust_statistics(
                 spec.statistic_id, block_end, plan.delta, spec.unit
             )
