@@ -73,14 +73,16 @@ def _async_start(
     coordinator: LinkyCoordinator | ClimkitCoordinator,
     hass: HomeAssistant,
 ) -> None:
-    """Home Assistant has started: the first run, then (when the tariff changed or was
-    set) the stored energy priced again, in the entry's background (cancelled on unload)."""
+    """Home Assistant has started: what a hard stop left half done repaired, the first run,
+    then (when the tariff changed or was set) the stored energy priced again, in the entry's
+    background (cancelled on unload)."""
     entry.async_create_background_task(
         hass, _async_first_run(coordinator), f"{DOMAIN} first run {entry.entry_id}"
     )
 
 
 async def _async_first_run(coordinator: LinkyCoordinator | ClimkitCoordinator) -> None:
+    await coordinator.async_repair()  # what a hard stop left half done, before any import
     await coordinator.async_refresh()
     if coordinator.costs.stale:
         await coordinator.async_recompute_costs()
@@ -107,7 +109,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: LinkyClimkitConfigEntry
     """Forget the entry's repair issues and stored progress. No API is called; the statistics
     stay in the recorder (delete them in Developer tools → Statistics)."""
     clear_all(hass, entry)
-    for provider in ("linky", "climkit", "costs"):
+    for provider in ("linky", "climkit", "costs", "journal"):
         await Store[dict[str, object]](
             hass, 1, f"{DOMAIN}.{provider}.{entry.entry_id}"
         ).async_remove()

@@ -20,7 +20,8 @@ import os
 import signal
 
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.recorder import get_instance
+
+from .statistics.commit import async_committed
 
 FAULT_ENV = "LINKY_CLIMKIT_FAULT"
 _ARMED = os.environ.get(FAULT_ENV, "")
@@ -42,5 +43,5 @@ async def fault_point_committed(hass: HomeAssistant, name: str) -> None:
     """The same, once the recorder has committed what is queued: the worst moment for a
     power cut between two recorder tasks (the first done, the next not)."""
     if armed(name):
-        await get_instance(hass).async_block_till_done()
+        await async_committed(hass)
         fault_point(name)

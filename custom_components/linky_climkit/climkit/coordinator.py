@@ -127,12 +127,13 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
             tz=self.tz,
             spec=self.spec,
             costs=self.costs,
+            entry_id=entry.entry_id,
         )
 
     async def _async_setup(self) -> None:
         self.state = ClimkitState.from_dict(await self._store.async_load())
         await self._load_tz()
-        await self.costs.async_load()
+        await self.pipeline.async_load()
 
     async def _load_tz(self) -> None:
         name = self.state.site.timezone if self.state.site else SWISS.key

@@ -127,11 +127,12 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
             tz=PARIS,
             spec=lambda _meter, channel: self.specs[channel],
             costs=self.costs,
+            entry_id=entry.entry_id,
         )
 
     async def _async_setup(self) -> None:
         self.state = LinkyState.from_dict(await self._store.async_load())
-        await self.costs.async_load()
+        await self.pipeline.async_load()
         self.budget.entries.add(self.config_entry.entry_id)
         if not self.state.initialised and not self.state.pending:
             self.state.pending = initial_plan(self._today())
@@ -320,7 +321,7 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
                     collected.add(series)
                     await self._import(collected, "import_history")
                 self.state.requested.pop(0)
-                await self._store.async_save(self.state.as_dict())
+                await self._save_progress()
             for channel in self._backfill_channels():
                 type_ = CURVE_TYPE[channel]
                 limit = history_start(type_, today)
@@ -339,7 +340,7 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
                     collected.add(series)
                     await self._import(collected, "backfill")
                     self.state.backfill_cursor[channel] = start
-                    await self._store.async_save(self.state.as_dict())
+                    await self._save_progress()
         finally:
             self._next_backfill = dt_util.utcnow() + BACKFILL_PAUSE
 
