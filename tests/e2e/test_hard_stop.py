@@ -250,12 +250,10 @@ async def _onboard(run: Run, fault: str | None) -> None:
 async def linky_first_import(run: Run, point: str) -> None:
     """The first import (3 years daily, the last week hourly) stops at `point`.
 
-    Conso API answers slowly here: Home Assistant saves a new config entry a second after
-    creating it, and a first import against a local simulator would otherwise be over (and
-    the process killed) before that, leaving no entry to restart with."""
-    await _onboard(run, None)
-    await run.stop()
-    await run.start(point)
+    Conso API answers slowly here: Home Assistant saves its owner's tokens and a new config
+    entry a second after creating them, and a first import against a local simulator would
+    otherwise be over (and the process killed) before that, leaving nothing to restart with."""
+    await _onboard(run, point)
     run.sims.conso.delay_seconds = 0.5
     assert (await add_linky(run.api, run.sims))["type"] == "create_entry"
     await run.killed()
