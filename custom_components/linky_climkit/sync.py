@@ -115,7 +115,12 @@ class ScheduledCoordinator[DataT](DataUpdateCoordinator[DataT]):
         that queue is saved before the journal forgets them."""
         if not self.pipeline.journal.pending:
             return
-        for first, last in await self.pipeline.async_repair():
+        try:
+            refetch = await self.pipeline.async_repair()
+        except Exception:
+            _LOGGER.exception("Repair after a hard stop failed; it is tried again at next start")
+            return
+        for first, last in refetch:
             self.request_history(first, last)
         self._disarm()  # the first run follows at once
         await self._save_progress()

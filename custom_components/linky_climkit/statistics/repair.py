@@ -35,6 +35,7 @@ from datetime import datetime
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.recorder import get_instance
 
+from .commit import async_committed
 from .importer import ANCHOR_LOOKBACK, EPOCH, StatType, StoredRow, read_rows
 from .journal import Intent, Kind
 
@@ -94,7 +95,7 @@ async def repair_statistics(hass: HomeAssistant, intents: Iterable[Intent]) -> l
     """Repair the sums of every statistic a WRITE or REPLACE intent touched (oldest start
     first); return the ranges a replace did not finish."""
     recorder = get_instance(hass)
-    await recorder.async_block_till_done()  # what an unloaded run still queued comes first
+    await async_committed(hass)  # what an unloaded run still queued comes first
     damaged: list[Damage] = []
     touched = [i for i in intents if i.kind is not Kind.PRICE]
     for intent in sorted(touched, key=lambda i: i.start):
@@ -110,11 +111,11 @@ async def repair_statistics(hass: HomeAssistant, intents: Iterable[Intent]) -> l
                 len(found),
                 found[0][0].isoformat(),
             )
-            await recorder.async_block_till_done()  # the next intent reads these sums
+            await async_committed(hass)  # the next intent reads these sums
         inside = sum(1 for row in rows if row.start < intent.end)
         if intent.kind is Kind.REPLACE and inside < intent.rows:
             _LOGGER.warning(
-                "%s: %d of %d rows after a hard stop; those days are imported again",
+                "%s: %d of %d rows after a hard stop; those days are written again",
                 statistic_id,
                 inside,
                 intent.rows,
