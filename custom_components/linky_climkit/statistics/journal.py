@@ -11,11 +11,13 @@ importer's own waits) proves them committed and the intent is dropped.
 
 Intents still saved at the next start were cut; `statistics/repair.py` checks and repairs
 them in the entry's background task, before any new import. The journal holds where, never
-values: it stays small enough to be saved before every change.
+values: it stays small enough to be saved before every change, and its file exists only while
+a change is in progress (removed once none is left).
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -90,6 +92,7 @@ class Journal:
         self.open: dict[str, Intent] = {}
         self._generation = 0
         self._dirty = False
+        self._lock = asyncio.Lock()  # a save and a removal never cross
 
     async def async_load(self) -> None:
         """Read what the previous run left (at set-up: a file, no recorder)."""
@@ -144,6 +147,10 @@ class Journal:
             await self._save()
 
     async def _save(self) -> None:
-        self._dirty = False
-        intents = [*self.pending, *self.open.values()]
-        await self._store.async_save({"intents": [i.as_dict() for i in intents]})
+        async with self._lock:
+            self._dirty = False
+            intents = [*self.pending, *self.open.values()]
+            if intents:
+                await self._store.async_save({"intents": [i.as_dict() for i in intents]})
+            else:
+                await self._store.async_remove()
