@@ -714,7 +714,9 @@ def test_security_policy() -> None:
         keys.update(re.findall(rf'"({DOMAIN}\.[\w.]+)"', source))
     assert keys, "no Store key found in the package"
     documented = {
-        key.replace("{entry.entry_id}", "<entry_id>").replace("{provider}", "*")
+        key.replace("{entry.entry_id}", "<entry_id>")
+        .replace("{entry_id}", "<entry_id>")
+        .replace("{provider}", "*")
         for key in keys
         if "{kind}" not in key
     }

@@ -84,14 +84,16 @@ def _async_start(
     coordinator: LinkyCoordinator | ClimkitCoordinator,
     hass: HomeAssistant,
 ) -> None:
-    """Home Assistant has started: the first run, then (when the tariff changed or was
-    set) the stored energy priced again, in the entry's background (cancelled on unload)."""
+    """Home Assistant has started: what a hard stop left half done repaired, the first run,
+    then (when the tariff changed or was set) the stored energy priced again, in the entry's
+    background (cancelled on unload)."""
     entry.async_create_background_task(
         hass, _async_first_run(coordinator), f"{DOMAIN} first run {entry.entry_id}"
     )
 
 
 async def _async_first_run(coordinator: LinkyCoordinator | ClimkitCoordinator) -> None:
+    await coordinator.async_repair()  # what a hard stop left half done, before any import
     await coordinator.async_refresh()
     if coordinator.costs.stale:
         await coordinator.async_recompute_costs()

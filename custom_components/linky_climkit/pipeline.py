@@ -5,22 +5,29 @@ A wing's coordinator fetches, its adapter turns answers into the neutral model (
 gives `DayEnergy` per local day), and `Pipeline.run` does the rest the same way for Linky and
 Climkit: write the changed days, price them, archive the load curve for re-pricing, report
 the newest day of every series and fire `linky_climkit_data_imported`.
+
+It owns the entry's intent journal: the energy of a priced channel is journaled with the days
+it covers until its costs are committed, and `async_repair` checks and repairs, at the next
+start, what a hard stop left half done (statistics/repair.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from homeassistant.core import HomeAssistant
 
 from .const import EVENT_DATA_IMPORTED
 from .model import Channel, DayEnergy, Interval, Peak
+from .statistics.aggregation import day_start
 from .statistics.ids import StatisticSpec
 from .statistics.importer import Importer
+from .statistics.journal import Intent, Journal, Kind
 from .statistics.ledger import Ledger, Mark
+from .statistics.repair import repair_statistics
 from .tariffs.costs import CostBook
 
 type SeriesKey = tuple[str, Channel]  # (meter: the PRM, a Climkit site or meter id; channel)
@@ -65,6 +72,7 @@ class Pipeline:
         spec: Callable[[str, Channel], StatisticSpec],
         costs: CostBook,
         ledger: Ledger,
+        entry_id: str,
     ) -> None:
         """Nothing is read or written here."""
         self._hass = hass
@@ -73,14 +81,31 @@ class Pipeline:
         self.spec = spec
         self.costs = costs
         self.ledger = ledger
+        self.journal = Journal(hass, entry_id)
+        self.written = 0  # rows written since `take_written`
         self.set_time_zone(tz)
+
+    async def async_load(self) -> None:
+        """Read the costs' archive and the journal (at set-up: files, no recorder)."""
+        await self.costs.async_load()
+        await self.journal.async_load()
 
     def set_time_zone(self, tz: ZoneInfo) -> None:
         """The meter's zone (a Climkit site's once known); one importer for the energy and
         the costs, as the costs read what the energy import queued."""
         self.tz = tz
-        self.importer = Importer(self._hass, tz)
+        self.importer = Importer(self._hass, tz, self.journal)
         self.costs.set_time_zone(tz, self.importer)
+
+    async def commit(self) -> None:
+        """Return once the recorder has committed everything this pipeline queued (then a
+        cursor saying it is imported may be saved)."""
+        await self.importer.commit()
+
+    def take_written(self) -> int:
+        """Rows written since the last call."""
+        written, self.written = self.written, 0
+        return written
 
     async def run(self, batch: Batch, reason: str, *, keep_stored_totals: bool = False) -> Imported:
         """Import a batch: only changed days are written (a partial read never replaces a
@@ -100,17 +125,27 @@ class Pipeline:
             if not days:
                 continue
             meter, channel = key
-            result = await self.importer.import_days(
-                self.spec(meter, channel), days, keep_stored_totals=keep_stored_totals
-            )
-            done.rows += result.rows_written
-            self.ledger.imported(ledger_key, days, partial)
-            complete = [day for day in days if day not in partial]
-            if complete:
-                done.newest[key] = days[max(complete)]
-            if meter == self.meter:
-                self.costs.remember(channel, batch.curves.get(channel, ()))
-                await self.costs.imported(channel, result.changed_days)
+            priced = meter == self.meter and self.costs.prices(channel)
+            intent = f"price:{channel.value}"
+            if priced:  # the energy may be committed and its costs not
+                start = day_start(min(days), self.tz)
+                end = day_start(max(days) + timedelta(days=1), self.tz)
+                await self.journal.begin(intent, Intent(Kind.PRICE, channel.value, start, end))
+            try:
+                result = await self.importer.import_days(
+                    self.spec(meter, channel), days, keep_stored_totals=keep_stored_totals
+                )
+                done.rows += result.rows_written
+                self.ledger.imported(ledger_key, days, partial)
+                complete = [day for day in days if day not in partial]
+                if complete:
+                    done.newest[key] = days[max(complete)]
+                if meter == self.meter:
+                    self.costs.remember(channel, batch.curves.get(channel, ()))
+                    await self.costs.imported(channel, result.changed_days)
+            finally:
+                if priced:
+                    self.journal.queued(intent)
             if result.changed_days:
                 done.changed[key] = sorted(result.changed_days)
         for key, peaks in sorted(batch.peaks.items()):
@@ -122,8 +157,38 @@ class Pipeline:
             self.ledger.mark(Ledger.key(*key), (p.day for p in peaks), Mark.DAILY)
             if result.changed_days:
                 done.changed[key] = sorted(result.changed_days)
+        self.written += done.rows
         self._announce(done, reason)
         return done
+
+    async def async_repair(self) -> list[tuple[date, date]]:
+        """What a hard stop left half done (the journal's intents from before this start):
+        sums repaired, costs priced again (no call); returns the energy days (first, last) to
+        read again from the provider. The wing then saves what it queued and forgets the
+        intents (`Journal.async_forget_pending`)."""
+        pending = self.journal.pending
+        if not pending:
+            return []
+        damaged = await repair_statistics(self._hass, pending)
+        refetch: list[tuple[date, date]] = []
+        for intent in pending:
+            if intent.kind is Kind.PRICE:
+                await self.costs.reprice(
+                    Channel(intent.target), *self._days(intent.start, intent.end)
+                )
+        for damage in damaged:
+            days = self._days(damage.start, damage.end)
+            if self.costs.owns(damage.statistic_id):
+                await self.costs.reprice(None, *days)
+            else:
+                refetch.append(days)
+        await self.commit()
+        return refetch
+
+    def _days(self, start: datetime, end: datetime) -> tuple[date, date]:
+        """The local days of [start, end)."""
+        last = (end - timedelta(microseconds=1)).astimezone(self.tz).date()
+        return start.astimezone(self.tz).date(), last
 
     def _announce(self, done: Imported, reason: str) -> None:
         days = done.changed_days

@@ -1,12 +1,16 @@
 """The run skeleton every scheduled provider coordinator shares: its own timer (no polling
 interval), the back-off gate, provider errors mapped to re-authentication or a translated
-`UpdateFailed`, the state saved and the next run armed after every run, whatever happened."""
+`UpdateFailed`, the state saved and the next run armed after every run, whatever happened.
+
+The state holds cursors (what is imported): it is saved only once the recorder has committed
+the rows (`_save_progress`), and before the first run after a start, `async_repair` checks and
+repairs what a hard stop left half done (DESIGN invariant 7)."""
 
 from __future__ import annotations
 
 import logging
 from abc import abstractmethod
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from homeassistant.config_entries import ConfigEntry
@@ -17,6 +21,8 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
+from .faults import fault_point
+from .pipeline import Pipeline
 from .providers.errors import AuthError, ProviderError
 
 type ErrorKeys = tuple[tuple[type[ProviderError], str], ...]
@@ -52,6 +58,7 @@ class ScheduledCoordinator[DataT](DataUpdateCoordinator[DataT]):
     ERROR_KEYS: ErrorKeys = ()
     ERROR_KEY: str
     state: RunState
+    pipeline: Pipeline
 
     def __init__(self, hass: HomeAssistant, entry: ConfigEntry, name: str) -> None:
         """No update_interval: `arm` decides the next run."""
@@ -94,9 +101,38 @@ class ScheduledCoordinator[DataT](DataUpdateCoordinator[DataT]):
     def async_cancel_timer(self) -> None:
         """Stop the schedule for good (unload)."""
         self._stopped = True
+        self._disarm()
+
+    @callback
+    def _disarm(self) -> None:
         if self._unsub_timer is not None:
             self._unsub_timer()
             self._unsub_timer = None
+
+    async def async_repair(self) -> None:
+        """Once started, before the first run: what a hard stop left half done (the journal)
+        is checked and repaired; days whose energy is lost are queued to be read again, and
+        that queue is saved before the journal forgets them."""
+        if not self.pipeline.journal.pending:
+            return
+        try:
+            refetch = await self.pipeline.async_repair()
+        except Exception:
+            _LOGGER.exception("Repair after a hard stop failed; it is tried again at next start")
+            return
+        for first, last in refetch:
+            self.request_history(first, last)
+        self._disarm()  # the first run follows at once
+        await self._save_progress()
+        await self.pipeline.journal.async_forget_pending()
+
+    async def _save_progress(self) -> None:
+        """Save the state once the recorder has committed every row it counts as imported:
+        a hard stop never leaves a cursor past rows that are not written."""
+        await self.pipeline.commit()
+        await self._save()
+        if self.pipeline.take_written():
+            fault_point("progress.saved")
 
     async def async_restore(self) -> None:
         """Read the persisted state and show it: no provider call, no recorder wait (the set-up
@@ -130,7 +166,7 @@ class ScheduledCoordinator[DataT](DataUpdateCoordinator[DataT]):
                 translation_placeholders={"error": str(err)},
             ) from err
         finally:
-            await self._save()
+            await self._save_progress()
             self._schedule_next()
             self._update_problems(failure)
             self._after_run()
@@ -149,7 +185,11 @@ class ScheduledCoordinator[DataT](DataUpdateCoordinator[DataT]):
 
     @abstractmethod
     async def _save(self) -> None:
-        """Persist the state."""
+        """Persist the state (progress: through `_save_progress`)."""
+
+    @abstractmethod
+    def request_history(self, first: date, last: date) -> object:
+        """Queue [first, last] (local days) to be read again; no call here."""
 
     @abstractmethod
     def _schedule_next(self) -> None:

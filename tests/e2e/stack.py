@@ -191,6 +191,7 @@ class HomeAssistantProcess:
     port: int
     clock: Clock = field(default_factory=Clock)
     process: asyncio.subprocess.Process | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)  # for the next `start`
 
     @property
     def url(self) -> str:
@@ -232,6 +233,7 @@ class HomeAssistantProcess:
                 "PYTHONUNBUFFERED": "1",
                 "SETUP_PORT": str(self.port),
                 **self.clock.env(),
+                **self.extra_env,
             },
         )
         out.close()
@@ -248,6 +250,14 @@ class HomeAssistantProcess:
             return None
 
         await until(answers, "Home Assistant's HTTP API", seconds)
+
+    async def killed(self, seconds: float = 120.0) -> int:
+        """Wait until the process ends by itself (a fault point's SIGKILL); its return code."""
+        assert self.process is not None
+        try:
+            return await asyncio.wait_for(self.process.wait(), seconds)
+        except TimeoutError:
+            raise TimeoutError(f"Home Assistant did not stop by itself; see {self.log}") from None
 
     async def stop(self) -> None:
         """Stop it the way a user does (SIGTERM), and wait."""

@@ -101,6 +101,7 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
             spec=self.spec,
             costs=self.costs,
             ledger=Ledger(),
+            entry_id=entry.entry_id,
         )
         self._ledger_store = LedgerStore(hass, entry.entry_id)
         self._ledger_seeded = True
@@ -113,7 +114,7 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
         else:  # a site imported by an older version: its ledger is read from the statistics
             self._ledger_seeded = self.state.history_start is None
         await self._load_tz()
-        await self.costs.async_load()
+        await self.pipeline.async_load()
 
     async def _load_tz(self) -> None:
         name = self.state.site.timezone if self.state.site else SWISS.key

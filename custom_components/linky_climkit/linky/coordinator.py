@@ -133,6 +133,7 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
             spec=lambda _meter, channel: self.specs[channel],
             costs=self.costs,
             ledger=self.ledger,
+            entry_id=entry.entry_id,
         )
 
     async def _async_setup(self) -> None:
@@ -142,7 +143,7 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
         else:  # an entry of an older version: its ledger is read from the statistics
             self._ledger_seeded = not self.state.initialised
         self.reader = ConsoApiReader(self.client, self.budget, self.prm, self.state, self.ledger)
-        await self.costs.async_load()
+        await self.pipeline.async_load()
         self.budget.entries.add(self.config_entry.entry_id)
         if not self.state.initialised and not self.state.pending:
             self.state.pending = initial_plan(self._today())
@@ -300,7 +301,7 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
                 await self._import(collected, reason)
                 if reason == "import_history":
                     self.state.requested.pop(0)
-                await self._save()
+                await self._save_progress()
         finally:
             self._next_repair = dt_util.utcnow() + REPAIR_PAUSE
 

@@ -4,6 +4,8 @@ invariants (DESIGN.md).
 Provider-neutral and API-free: it receives days of energy or daily peaks and writes only the
 rows of those days. Sums stay continuous: a changed day shifts every later sum with one
 `async_adjust_statistics`, so an import costs what it writes, never the whole history.
+A change that takes more than one recorder task (rows + shift, clear + insert, several
+chunks) records its intent in the entry's journal first (journal.py, repair.py).
 """
 
 from __future__ import annotations
@@ -24,9 +26,12 @@ from homeassistant.components.recorder.statistics import (
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.recorder import get_instance
 
+from ..faults import fault_point, fault_point_committed
 from ..model import DayEnergy, Peak
 from .aggregation import day_bounds, day_start, shape_to_total
+from .commit import async_committed
 from .ids import StatisticSpec
+from .journal import Intent, Journal, Kind
 
 EPSILON = 1e-6
 ANCHOR_LOOKBACK = timedelta(days=7)
@@ -97,10 +102,11 @@ def _close(a: float | None, b: float | None) -> bool:
 class Importer:
     """Imports days into external statistics for one time zone."""
 
-    def __init__(self, hass: HomeAssistant, tz: ZoneInfo) -> None:
-        """Bind to Home Assistant's recorder and the meter's time zone."""
+    def __init__(self, hass: HomeAssistant, tz: ZoneInfo, journal: Journal | None = None) -> None:
+        """Bind to Home Assistant's recorder, the meter's time zone and the entry's journal."""
         self._hass = hass
         self._tz = tz
+        self.journal = journal
         self._settled = False
         self._queued: set[str] = set()
         self._prefetched: dict[str, tuple[datetime, datetime, asyncio.Future[list[StoredRow]]]] = {}
@@ -131,15 +137,29 @@ class Importer:
         writes one while we compute the next.
         """
         if not self._settled or statistic_id in self._queued:
-            await get_instance(self._hass).async_block_till_done()
-            self._settled = True
-            self._queued.clear()
+            await self._wait()
+
+    async def _wait(self) -> None:
+        mark = self.journal.mark() if self.journal is not None else 0
+        await async_committed(self._hass)
+        self._settled = True
+        self._queued.clear()
+        if self.journal is not None:
+            self.journal.committed(mark)
+
+    async def commit(self) -> None:
+        """Return once the recorder has committed every row this importer queued, and forget
+        the intents of those changes: a cursor saying they are imported may now be saved."""
+        if self._queued:
+            await self._wait()
+        if self.journal is not None:
+            await self.journal.async_flush()
 
     async def _read(
         self, spec: StatisticSpec, start: datetime, end: datetime | None, types: set[StatType]
     ) -> list[StoredRow]:
         return await get_instance(self._hass).async_add_executor_job(
-            _read_rows, self._hass, spec.statistic_id, start, end, types
+            read_rows, self._hass, spec.statistic_id, start, end, types
         )
 
     async def read_hours(
@@ -205,33 +225,53 @@ class Importer:
         result = ImportResult(changed_days=plan.changed)
         if not plan.to_write:
             return result
-        to_write = plan.to_write
-        replace = (
+        replace = bool(
             anchor is None
             and stored
-            and len(to_write) >= REPLACE_SHARE * len(plan.planned)
+            and len(plan.to_write) >= REPLACE_SHARE * len(plan.planned)
             and not await self._stored_after(spec, block_end)
         )
+        shift = not replace and abs(plan.delta) > EPSILON
+        to_write = plan.planned if replace else plan.to_write
+        key = f"statistic:{spec.statistic_id}"
+        # More than one recorder task: the intent is saved before the first.
+        multi_step = replace or shift or len(to_write) > WRITE_CHUNK
+        journal = self.journal if multi_step else None
+        if journal is not None:
+            kind = Kind.REPLACE if replace else Kind.WRITE
+            rows = len(plan.planned) if replace else 0
+            intent = Intent(kind, spec.statistic_id, block_start, block_end, spec.unit, rows)
+            await journal.begin(key, intent)
+            fault_point("import.intent")
+        try:
+            await self._write(spec, to_write, replace)
+            result.rows_written = len(to_write)
+            if shift:
+                await fault_point_committed(self._hass, "import.written")
+                get_instance(self._hass).async_adjust_statistics(
+                    spec.statistic_id, block_end, plan.delta, spec.unit
+                )
+                result.adjustments = 1
+        finally:
+            if journal is not None:
+                journal.queued(key)
+        return result
+
+    async def _write(self, spec: StatisticSpec, rows: Sequence[_Row], replace: bool) -> None:
+        """Queue the rows (a replaced statistic is cleared first: when every stored row
+        changes, the recorder inserts a new statistic faster than it updates one row after
+        another, two queries per row)."""
+        self._queued.add(spec.statistic_id)
         if replace:
-            # Every stored row changes: the recorder inserts a new statistic faster than it
-            # updates one row after another (two queries per row), with the same rows.
             get_instance(self._hass).async_clear_statistics([spec.statistic_id])
-            to_write = plan.planned
+            await fault_point_committed(self._hass, "import.cleared")
         metadata = spec.metadata()
-        for first in range(0, len(to_write), WRITE_CHUNK):
+        for first in range(0, len(rows), WRITE_CHUNK):
             if first:
                 await asyncio.sleep(0)  # the recorder validates each call on the loop
-            chunk = to_write[first : first + WRITE_CHUNK]
+            chunk = rows[first : first + WRITE_CHUNK]
             statistics = [StatisticData(start=r.start, state=r.state, sum=r.total) for r in chunk]
             async_add_external_statistics(self._hass, metadata, statistics)
-        self._queued.add(spec.statistic_id)
-        result.rows_written = len(to_write)
-        if not replace and abs(plan.delta) > EPSILON:
-            get_instance(self._hass).async_adjust_statistics(
-                spec.statistic_id, block_end, plan.delta, spec.unit
-            )
-            result.adjustments = 1
-        return result
 
     def _plan(
         self,
@@ -321,7 +361,7 @@ class Importer:
         return result
 
 
-def _read_rows(
+def read_rows(
     hass: HomeAssistant,
     statistic_id: str,
     start: datetime,

@@ -26,7 +26,7 @@ from homeassistant.util import dt as dt_util
 from ..const import DOMAIN
 from ..model import Channel, Interval
 from ..statistics.aggregation import day_start
-from ..statistics.ids import StatisticSpec, energy_spec, money_spec
+from ..statistics.ids import StatisticSpec, energy_spec, money_spec, statistic_id
 from ..statistics.importer import EPOCH, Importer
 from .archive import PackedDay, pack_days
 from .engine import PricingReport, Tariff
@@ -240,6 +240,34 @@ class CostBook:
         """The energy statistic of a channel (read only: its name is not written)."""
         return energy_spec(self._meter, channel, f"{self._label} {channel.value}")
 
+    def prices(self, channel: Channel) -> bool:
+        """Whether an import of that channel's energy is followed by costs written here."""
+        tariff = self.tariff
+        if tariff is None:
+            return False
+        return (channel is self.charges and bool(tariff.periods)) or (
+            channel is self.compensates and bool(tariff.feed_in)
+        )
+
+    def owns(self, statistic: str) -> bool:
+        """Whether that statistic is written here (a cost, a bucket energy, the feed-in
+        compensation), so it can be priced again from the stored energy."""
+        tariff = self.tariff
+        if tariff is None:
+            return False
+        specs = self._specs(self.charges.value, tariff).values()
+        return statistic in {s.statistic_id for s in specs} | {
+            statistic_id(self._meter, COMPENSATION)
+        }
+
+    async def reprice(self, channel: Channel | None, first: date, last: date) -> None:
+        """Price [first, last] again from the stored energy: that channel, or both when None
+        (after a hard stop; only the rows that differ are written)."""
+        if channel in (self.charges, None):
+            await self.price(first, last)
+        if channel in (self.compensates, None):
+            await self.compensate(first, last)
+
     async def imported(self, channel: Channel, days: Iterable[date]) -> None:
         """New or changed energy days of `channel`: price or compensate them if it is one of
         this book's channels."""
@@ -327,6 +355,7 @@ class CostBook:
             )
         if change.feed_in_from != date.max:
             await self.compensate(change.feed_in_from, last)
+        await self._importer.commit()  # the tariff is marked priced once the costs are written
         self.mark_priced()
 
     async def compensate(self, first: date | None, last: date) -> None:

@@ -1,0 +1,361 @@
+"""Hard stops in the middle of an import, in a real Home Assistant process.
+
+Each case starts Home Assistant with `LINKY_CLIMKIT_FAULT=<point>` (custom_components/
+linky_climkit/faults.py): the process kills itself with SIGKILL, as a power cut, the first
+time the integration reaches that point. The test restarts it without the variable, lets the
+integration start again, and reads the statistics back through the WebSocket API: every day
+equals the simulators' ground truth (nothing lost, nothing doubled) and the hourly sums are
+continuous.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import aiohttp
+import pytest
+
+from tests.e2e.stack import (
+    DOMAIN,
+    OWNER,
+    PRM,
+    HomeAssistantApi,
+    HomeAssistantProcess,
+    Simulators,
+    add_climkit,
+    add_linky,
+    free_port,
+    set_linky_tariff,
+    statistic,
+    until,
+)
+from tests.simulators.climkit import DEMO_SITE_ID
+
+PARIS = ZoneInfo("Europe/Paris")
+FAULT_ENV = "LINKY_CLIMKIT_FAULT"
+LINKY_HISTORY_DAYS = 1095  # the first import's daily depth (linky/plan.py)
+SUBSCRIPTION = 15.65  # per month (stack.set_linky_tariff)
+FIRST_PRICE, NEW_PRICE = 0.2516, 0.3012
+
+
+@dataclass
+class Run:
+    """The simulators, the Home Assistant process and its API client."""
+
+    sims: Simulators
+    home: HomeAssistantProcess
+    api: HomeAssistantApi
+
+    async def start(self, fault: str | None = None) -> None:
+        """(Re)start Home Assistant, with a fault point armed or none."""
+        self.home.extra_env = {FAULT_ENV: fault} if fault else {}
+        await self.api.close()
+        await self.home.start(self.api.session)
+        if self.api.refresh_token:
+            await self.api.refresh()
+
+    async def killed(self) -> None:
+        """The process ends by itself, with SIGKILL."""
+        code = await self.home.killed()
+        assert code == -signal.SIGKILL, f"exit code {code}; see {self.home.log}"
+        await self.api.close()
+
+    async def stop(self) -> None:
+        """Stop the way a user does (SIGTERM)."""
+        await self.api.close()
+        await self.home.stop()
+
+    async def loaded(self) -> None:
+        """Every entry of the integration is loaded."""
+
+        async def check() -> bool | None:
+            entries = await self.api.entries()
+            return (bool(entries) and {e["state"] for e in entries} == {"loaded"}) or None
+
+        await until(check, "the entries loaded", 90)
+
+    async def linky_entry_id(self) -> str:
+        """The Linky entry's id."""
+        entries = await self.api.entries()
+        return str(next(e["entry_id"] for e in entries if e["title"].startswith("Linky")))
+
+
+@pytest.fixture
+async def run(socket_enabled: None, tmp_path: Path) -> AsyncIterator[Run]:
+    """The simulators, a Home Assistant on a free port (not started) and an API client."""
+    sims = Simulators()
+    await sims.start()
+    async with aiohttp.ClientSession() as session:
+        home = HomeAssistantProcess(tmp_path / "config", free_port())
+        home.write_config()
+        api = HomeAssistantApi(session, home.url)
+        try:
+            yield Run(sims, home, api)
+        finally:
+            await api.close()
+            await home.stop()
+            await sims.stop()
+
+
+def _day(row: dict[str, Any], tz: ZoneInfo = PARIS) -> date:
+    start = row["start"]
+    if isinstance(start, int | float):
+        return datetime.fromtimestamp(start / 1000, tz).date()
+    return datetime.fromisoformat(start).astimezone(tz).date()
+
+
+def _continuity(statistic_id: str, hours: list[dict[str, Any]]) -> list[str]:
+    """Where sum(h) != sum(previous row) + state(h)."""
+    return [
+        f"{statistic_id}: sum breaks at {after['start']} ({before['sum']} + {after['state']}"
+        f" != {after['sum']})"
+        for before, after in pairwise(hours)
+        if abs(after["sum"] - (before["sum"] + after["state"])) > 1e-4
+    ]
+
+
+async def _settled(differences: Callable[[], Awaitable[list[str]]], what: str) -> None:
+    """Poll until `differences` finds none; fail with the last ones found."""
+    found: list[str] = []
+
+    async def check() -> bool | None:
+        found[:] = await differences()
+        return not found or None
+
+    try:
+        await until(check, what, 120)
+    except TimeoutError:
+        pytest.fail(f"{what}: {len(found)} differences, first ones: {found[:6]}")
+
+
+# ---- Linky ground truth -------------------------------------------------------------------
+
+
+def _newest_linky_day(sims: Simulators) -> date:
+    today = sims.clock.today()
+    yesterday = today - timedelta(days=1)
+    return yesterday if sims.conso.is_published(yesterday) else yesterday - timedelta(days=1)
+
+
+async def linky_differences(run: Run) -> list[str]:
+    """Every day of the first import's depth, consumption and production, against the
+    simulator; hourly sums continuous from the statistic's first row."""
+    sims, api = run.sims, run.api
+    newest = _newest_linky_day(sims)
+    oldest = sims.clock.today() - timedelta(days=LINKY_HISTORY_DAYS)
+    found: list[str] = []
+    for channel, production in (("consumption", False), ("production", True)):
+        statistic_id = statistic(PRM, channel)
+        rows = {_day(r): r for r in await api.daily(statistic_id, oldest, newest)}
+        day = oldest
+        while day <= newest:
+            truth = sims.conso.daily_wh(PRM, day, production=production) / 1000
+            row = rows.get(day)
+            if row is None:
+                found.append(f"{statistic_id}: {day} missing")
+            elif abs(row["change"] - truth) > 1e-6:
+                found.append(f"{statistic_id}: {day} is {row['change']}, not {truth}")
+            day += timedelta(days=1)
+        if not found:
+            hours = await api.daily(statistic_id, oldest, newest, "hour")
+            found += _continuity(statistic_id, hours)
+    return found
+
+
+async def linky_costs_differences(run: Run, price: float) -> list[str]:
+    """Every day's cost: its energy (the simulator's) x the price + the day's share of the
+    monthly subscription; hourly sums continuous."""
+    sims, api = run.sims, run.api
+    newest = _newest_linky_day(sims)
+    oldest = sims.clock.today() - timedelta(days=LINKY_HISTORY_DAYS)
+    statistic_id = statistic(PRM, "consumption_cost")
+    rows = {_day(r): r for r in await api.daily(statistic_id, oldest, newest)}
+    found: list[str] = []
+    day = oldest
+    while day <= newest:
+        month_days = ((day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(1)).day
+        truth = sims.conso.daily_wh(PRM, day) / 1000 * price + SUBSCRIPTION / month_days
+        row = rows.get(day)
+        if row is None:
+            found.append(f"{statistic_id}: {day} missing")
+        elif abs(row["change"] - truth) > 1e-3:
+            found.append(f"{statistic_id}: {day} is {row['change']}, not {truth}")
+        day += timedelta(days=1)
+    if not found:
+        found += _continuity(statistic_id, await api.daily(statistic_id, oldest, newest, "hour"))
+    return found
+
+
+# ---- Climkit ground truth -----------------------------------------------------------------
+
+
+async def climkit_differences(run: Run) -> list[str]:
+    """The site's consumption day by day against the simulator from the day after its
+    creation to yesterday; every other statistic of the site has the same days; hourly sums
+    continuous."""
+    sims, api = run.sims, run.api
+    site = sims.climkit.sites[DEMO_SITE_ID]
+    tz = ZoneInfo(site.timezone)
+    first = site.creation.astimezone(tz).date() + timedelta(days=1)
+    last = sims.clock.now().astimezone(tz).date() - timedelta(days=1)
+    truth_rows = sims.climkit.period_values(
+        DEMO_SITE_ID,
+        "electricity",
+        datetime.combine(first, datetime.min.time(), tz),
+        datetime.combine(last, datetime.min.time(), tz),
+        "D",
+    )
+    truth = {r["start"].date(): r["conso_total"] for r in truth_rows}
+    consumption = statistic(DEMO_SITE_ID, "consumption")
+    rows = {_day(r, tz): r for r in await api.daily(consumption, first, last)}
+    found = [f"{consumption}: {day} missing" for day in sorted(set(truth) - set(rows))]
+    found += [
+        f"{consumption}: {day} is {rows[day]['change']}, not {value}"
+        for day, value in sorted(truth.items())
+        if day in rows and abs(rows[day]["change"] - value) > 1e-3
+    ]
+    if found:
+        return found
+    listed = await api.ws("recorder/list_statistic_ids", statistic_type="sum")
+    ids = sorted(
+        s["statistic_id"]
+        for s in listed
+        if s["statistic_id"].startswith(f"{DOMAIN}:") and not s["statistic_id"].endswith("_cost")
+    )
+    for statistic_id in ids:
+        if statistic_id.startswith(statistic(PRM, "")):
+            continue
+        days = {_day(r, tz) for r in await api.daily(statistic_id, first, last)}
+        found += [f"{statistic_id}: {day} missing" for day in sorted(set(truth) - days)]
+        found += _continuity(statistic_id, await api.daily(statistic_id, first, last, "hour"))
+    return found
+
+
+# ---- the cases ----------------------------------------------------------------------------
+
+
+async def _onboard(run: Run, fault: str | None) -> None:
+    await run.start(fault)
+    await run.api.onboard(OWNER)
+
+
+async def linky_first_import(run: Run, point: str) -> None:
+    """The first import (3 years daily, the last week hourly) stops at `point`.
+
+    Conso API answers slowly here: Home Assistant saves its owner's tokens and a new config
+    entry a second after creating them, and a first import against a local simulator would
+    otherwise be over (and the process killed) before that, leaving nothing to restart with."""
+    await _onboard(run, point)
+    run.sims.conso.delay_seconds = 0.5
+    assert (await add_linky(run.api, run.sims))["type"] == "create_entry"
+    await run.killed()
+    run.sims.conso.delay_seconds = 0.0
+    await run.start()
+    await run.loaded()
+    await _settled(lambda: linky_differences(run), "Linky after the hard stop")
+
+
+async def climkit_history(run: Run, point: str) -> None:
+    """The Climkit history (30-day windows, newest first) stops at `point`."""
+    await _onboard(run, point)
+    assert (await add_climkit(run.api, run.sims))["type"] == "create_entry"
+    await run.killed()
+    await run.start()
+    await run.loaded()
+    await _settled(lambda: climkit_differences(run), "Climkit after the hard stop")
+
+
+async def _linky_imported(run: Run) -> None:
+    await _onboard(run, None)
+    assert (await add_linky(run.api, run.sims))["type"] == "create_entry"
+    await _settled(lambda: linky_differences(run), "the first Linky import")
+
+
+async def _import_history(run: Run, first: date, last: date) -> None:
+    await run.api.ws(
+        "call_service",
+        domain=DOMAIN,
+        service="import_history",
+        service_data={
+            "config_entry_id": await run.linky_entry_id(),
+            "start": first.isoformat(),
+            "end": last.isoformat(),
+        },
+        return_response=True,
+    )
+
+
+async def linky_corrected_day(run: Run, point: str) -> None:
+    """Enedis corrects an older day; re-reading it (`import_history`) rewrites that day and
+    shifts every later sum, and stops at `point`. After the restart the user asks again."""
+    await _linky_imported(run)
+    await run.stop()
+    corrected = _newest_linky_day(run.sims) - timedelta(days=10)
+    run.sims.conso.corrections[corrected] = 1.25
+    first, last = corrected - timedelta(days=2), corrected + timedelta(days=2)
+    await run.start(point)
+    await run.loaded()
+    await _import_history(run, first, last)
+    await run.killed()
+    await run.start()
+    await run.loaded()
+    await _import_history(run, first, last)
+    await _settled(lambda: linky_differences(run), "Linky after the hard stop")
+
+
+def _set_price(home: HomeAssistantProcess, price: float) -> None:
+    """A new base price in the stored options of the (stopped) Linky entry, as the options
+    flow writes it. Through the options flow, the re-pricing (and the stop) would come
+    within the second after which Home Assistant saves the new options."""
+    path = home.config_dir / ".storage" / "core.config_entries"
+    stored = json.loads(path.read_text(encoding="utf-8"))
+    periods = [
+        period
+        for entry in stored["data"]["entries"]
+        if entry["domain"] == DOMAIN
+        for period in entry["options"]["tariff"]["periods"]
+    ]
+    assert periods
+    for period in periods:
+        period["base_price"] = price
+    path.write_text(json.dumps(stored), encoding="utf-8")
+
+
+async def linky_new_price(run: Run, point: str) -> None:
+    """A new price re-prices every stored day: the cost statistic is replaced (cleared, then
+    inserted again), and that stops at `point`."""
+    await _linky_imported(run)
+    await set_linky_tariff(run.api, await run.linky_entry_id())
+    await _settled(lambda: linky_costs_differences(run, FIRST_PRICE), "the first costs")
+    await run.stop()
+    _set_price(run.home, NEW_PRICE)
+    await run.start(point)
+    await run.killed()
+    await run.start()
+    await run.loaded()
+    await _settled(lambda: linky_costs_differences(run, NEW_PRICE), "costs after the hard stop")
+    assert await linky_differences(run) == []
+
+
+type Scenario = Callable[[Run, str], Awaitable[None]]
+CASES: dict[str, tuple[str, Scenario]] = {
+    "linky-first-import-saved": ("progress.saved", linky_first_import),
+    "climkit-history-saved": ("progress.saved", climkit_history),
+    "corrected-day-intent": ("import.intent", linky_corrected_day),
+    "corrected-day-written": ("import.written", linky_corrected_day),
+    "new-price-cleared": ("import.cleared", linky_new_price),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+async def test_hard_stop(run: Run, case: str) -> None:
+    point, scenario = CASES[case]
+    await scenario(run, point)
