@@ -154,3 +154,19 @@ async def test_an_entry_without_a_ledger_reads_it_from_the_statistics(
         known = before.get(f"{PRM}:{channel}", {})
         asked = days_between(first, end - timedelta(1))
         assert any(not known.get(day, Mark(0)) & need for day in asked), call
+
+
+@pytest.mark.usefixtures("recorder_mock")
+async def test_a_late_correction_older_than_a_week_is_picked_up(
+    paris: HomeAssistant, meter_sim: ConsoApiSimulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """Enedis corrects a day 20 days back (BEST value): the next daily sync brings it, the
+    day keeps its hourly shape scaled to the new total, later sums follow."""
+    freezer.move_to(NOW)
+    _, coordinator = await setup_linky(paris, meter_sim, PRM)
+    await advance(paris, freezer, [coordinator], NOW + timedelta(hours=6))
+    corrected = NOW.date() - timedelta(days=20)
+    meter_sim.corrections[corrected] = 1.5
+    await advance(paris, freezer, [coordinator], NOW + timedelta(days=1, hours=3))
+
+    await assert_days_match(paris, meter_sim, corrected, corrected, hours=24)

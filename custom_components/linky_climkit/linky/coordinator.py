@@ -43,6 +43,7 @@ from .adapter import PRODUCTION_TYPES, Collected, channel_of
 from .budget import Priority
 from .budget_store import BudgetManager, BudgetRefused
 from .plan import (
+    CORRECTION_DAYS,
     CURVE_TYPE,
     INITIAL_HISTORY_DAYS,
     REPAIR_CALLS_PER_RUN,
@@ -249,9 +250,12 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
             raise BudgetRefused(self.budget.next_slot(Priority.DAILY))
         self.state.attempts = [*self._attempts_today(now), now]
         collected = Collected()
+        # Daily figures over 35 days, the load curve's week and peaks over 7: one call each;
+        # Enedis' late corrections (BEST values) of the older days come with the same call.
+        corrections = today - timedelta(days=CORRECTION_DAYS)
         try:
             daily_type = ConsoApiType.DAILY_CONSUMPTION
-            await self.reader.fetch(daily_type, start, today, Priority.DAILY, collected)
+            await self.reader.fetch(daily_type, corrections, today, Priority.DAILY, collected)
             if yesterday not in collected.days_of(Channel.CONSUMPTION):
                 return  # not published yet: no other call today until the next attempt
             curve_type = CURVE_TYPE[Channel.CONSUMPTION]
@@ -260,7 +264,8 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
             await self.reader.fetch(ConsoApiType.MAX_POWER, start, today, Priority.DAILY, collected)
             if self.state.production:
                 for type_ in PRODUCTION_TYPES:
-                    await self.reader.fetch(type_, start, today, Priority.DAILY, collected)
+                    first = start if type_.is_load_curve else corrections
+                    await self.reader.fetch(type_, first, today, Priority.DAILY, collected)
             self.state.last_success = dt_util.utcnow()
             self.state.complete_day = today
         finally:

@@ -13,6 +13,7 @@ from ..statistics.ledger import Ledger, Mark, Summary, gaps
 from .state import FetchTask
 
 TRAILING_DAYS = 7
+CORRECTION_DAYS = 35  # the daily figures each daily sync re-reads (late BEST corrections)
 INITIAL_HISTORY_DAYS = 1095
 MAX_POWER_HISTORY_DAYS = 365
 CURVE_DAYS = ConsoApiType.CONSUMPTION_LOAD_CURVE.history_days
