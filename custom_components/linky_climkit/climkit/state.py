@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from ..backoff import seconds
 from ..providers.climkit_model import MeterInfo, SiteInfo, SiteSensor
 from ..storage import iso, to_date, to_datetime
 
@@ -22,6 +23,7 @@ class ClimkitState:
     last_data_end: datetime | None = None
     attempts: list[datetime] = field(default_factory=list)
     backoff_until: datetime | None = None
+    backoff_seconds: float = 0.0  # the last back-off wait (backoff.py); 0 after a success
     storage: bool = False
     clamped: int = 0  # negative production values received (kept as given; the name is stored)
     missing: int = 0  # rows without one of the site's figures
@@ -60,6 +62,7 @@ class ClimkitState:
             "last_data_end": iso(self.last_data_end),
             "attempts": [a.isoformat() for a in self.attempts],
             "backoff_until": iso(self.backoff_until),
+            "backoff_seconds": self.backoff_seconds,
             "storage": self.storage,
             "clamped": self.clamped,
             "missing": self.missing,
@@ -94,6 +97,7 @@ class ClimkitState:
             last_data_end=dt(data.get("last_data_end")),
             attempts=[datetime.fromisoformat(a) for a in data.get("attempts", [])],
             backoff_until=dt(data.get("backoff_until")),
+            backoff_seconds=seconds(data.get("backoff_seconds")),
             storage=bool(data.get("storage", False)),
             clamped=int(data.get("clamped", 0)),
             missing=int(data.get("missing", 0)),
