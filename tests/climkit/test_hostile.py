@@ -19,7 +19,7 @@ from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.update_coordinator import UpdateFailed
 from homeassistant.util import dt as dt_util
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.linky_climkit.backoff import CAP
 from custom_components.linky_climkit.climkit import coordinator as climkit_coordinator
@@ -27,12 +27,13 @@ from custom_components.linky_climkit.climkit.coordinator import ClimkitCoordinat
 from custom_components.linky_climkit.const import (
     CONF_API_URL,
     CONF_PASSWORD,
+    CONF_SITE_SENSORS_HOURLY,
     CONF_USERNAME,
     DOMAIN,
 )
 from custom_components.linky_climkit.providers.climkit import MAX_WAIT, Pacer
 from tests.conftest import CH_NOW, climkit_entry
-from tests.helpers.time_travel import bursts, gaps, most_in_window, step_runs
+from tests.helpers.time_travel import bursts, gaps, most_in_window, setup_climkit_site, step_runs
 from tests.simulators.climkit import ClimkitSimulator, demo_site
 
 pytestmark = pytest.mark.usefixtures("recorder_mock", "fast_pacer")
@@ -251,3 +252,35 @@ async def test_config_flow_refuses_a_redirect(
     result = await submit_credentials(hass, climkit_sim)
     assert result["errors"] == {"base": "redirected"}
     assert elsewhere.calls == []
+
+
+async def test_failing_site_sensors_back_off_instead_of_every_hour(
+    hass: HomeAssistant, climkit_sim: ClimkitSimulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """Site sensors read hourly (option) that fail for 2 days: their own growing back-off
+    (the energy import is not held back), reset by the first good read."""
+    freezer.move_to(CH_NOW)
+    entry, coordinator = await setup_climkit_site(
+        hass, climkit_sim, freezer, options={CONF_SITE_SENSORS_HOURLY: True}
+    )
+    climkit_sim.add_fault("server_error", paths={"sensors_list"})
+    start = dt_util.utcnow()
+    for hour in range(1, 49):
+        moment = start + timedelta(hours=hour, minutes=1)
+        freezer.move_to(moment)
+        async_fire_time_changed(hass, moment)
+        await hass.async_block_till_done(wait_background_tasks=True)
+    runs = bursts([c.at for c in climkit_sim.calls_to("sensors_list") if c.at > start])
+    assert 5 <= len(runs) <= 8  # not 48: 1, 2 (rounded to the hourly poll), 3, 5, 9, 17, 33 h
+    assert all(b >= a for a, b in itertools.pairwise(gaps(runs)))
+    sensors = entry.runtime_data.site_sensors
+    assert not sensors.last_update_success
+    assert coordinator.state.sensors_backoff.backoff_until is not None
+    assert coordinator.have_yesterday()  # the daily imports went on
+    climkit_sim.clear_faults()
+    moment = coordinator.state.sensors_backoff.backoff_until + timedelta(hours=1)
+    freezer.move_to(moment)
+    async_fire_time_changed(hass, moment)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert sensors.last_update_success
+    assert coordinator.state.sensors_backoff.backoff_seconds == 0

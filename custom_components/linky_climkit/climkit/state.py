@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from ..backoff import seconds
+from ..backoff import Backoff, seconds
 from ..providers.climkit_model import MeterInfo, SiteInfo, SiteSensor
 from ..storage import iso, to_date, to_datetime
 
@@ -35,6 +35,7 @@ class ClimkitState:
     sensors: list[SiteSensor] = field(default_factory=list)
     sensor_values: dict[str, tuple[datetime, float]] = field(default_factory=dict)
     sensors_read_at: datetime | None = None
+    sensors_backoff: Backoff = field(default_factory=Backoff)  # the site sensors' own
     requested: list[tuple[date, date]] = field(default_factory=list)
 
     @property
@@ -74,6 +75,7 @@ class ClimkitState:
             "sensors": [asdict(s) for s in self.sensors],
             "sensor_values": {k: [t.isoformat(), v] for k, (t, v) in self.sensor_values.items()},
             "sensors_read_at": iso(self.sensors_read_at),
+            "sensors_backoff": self.sensors_backoff.as_dict(),
             "requested": [[a.isoformat(), b.isoformat()] for a, b in self.requested],
         }
 
@@ -115,6 +117,7 @@ class ClimkitState:
                 for k, v in data.get("sensor_values", {}).items()
             },
             sensors_read_at=dt(data.get("sensors_read_at")),
+            sensors_backoff=Backoff.from_dict(data.get("sensors_backoff")),
             requested=[
                 (date.fromisoformat(a), date.fromisoformat(b)) for a, b in data.get("requested", [])
             ],
