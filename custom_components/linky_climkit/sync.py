@@ -1,7 +1,7 @@
 """The run skeleton every scheduled provider coordinator shares: its own timer (no polling
 interval), the back-off gate (backoff.py), provider errors mapped to re-authentication or a
 translated `UpdateFailed`, any other exception backed off the same way, the state saved and
-the next run armed after every run, whatever happened."""
+the next run armed after every run, whatever happened; nothing re-armed once unloaded."""
 
 from __future__ import annotations
 
@@ -158,7 +158,8 @@ class ScheduledCoordinator[DataT](DataUpdateCoordinator[DataT]):
             await self._save()
             self._schedule_next()
             self._update_problems(failure)
-            self._after_run()
+            if not self._stopped:
+                self._after_run()
         return self.snapshot()
 
     def _back_off(self, err: Exception) -> datetime:
@@ -172,7 +173,8 @@ class ScheduledCoordinator[DataT](DataUpdateCoordinator[DataT]):
         """What a wing remembers of a failed run (e.g. for its diagnostics)."""
 
     def _after_run(self) -> None:
-        """What a wing does once the run is saved and the next one armed (e.g. reload)."""
+        """What a wing does once the run is saved and the next one armed (e.g. reload);
+        never once unloaded."""
 
     @abstractmethod
     async def _run(self, now: datetime) -> None:

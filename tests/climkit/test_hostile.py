@@ -7,6 +7,7 @@ moved; nothing sleeps)."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -34,7 +35,7 @@ from custom_components.linky_climkit.const import (
 from custom_components.linky_climkit.providers.climkit import MAX_WAIT, Pacer
 from tests.conftest import CH_NOW, climkit_entry
 from tests.helpers.time_travel import bursts, gaps, most_in_window, setup_climkit_site, step_runs
-from tests.simulators.climkit import ClimkitSimulator, demo_site
+from tests.simulators.climkit import DEMO_SITE_ID, ClimkitSimulator, MeterSpec, demo_site, derive_id
 
 pytestmark = pytest.mark.usefixtures("recorder_mock", "fast_pacer")
 
@@ -252,6 +253,43 @@ async def test_config_flow_refuses_a_redirect(
     result = await submit_credentials(hass, climkit_sim)
     assert result["errors"] == {"base": "redirected"}
     assert elsewhere.calls == []
+
+
+async def test_unloaded_during_a_run_neither_rearms_nor_reloads(
+    hass: HomeAssistant, climkit_sim: ClimkitSimulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """A run (the `sync_now` action) still going when the entry is unloaded ends without
+    arming a timer or reloading the entry (its daily sync found a new meter)."""
+    freezer.move_to(CH_NOW)
+    entry, coordinator = await setup(hass, climkit_sim)
+    await step_runs(hass, freezer, coordinator, CH_NOW + timedelta(hours=1))
+    assert coordinator.state.history_done
+    freezer.move_to(CH_NOW + timedelta(days=1))
+    site = climkit_sim.sites[DEMO_SITE_ID]
+    site.meters.append(
+        MeterSpec(derive_id(DEMO_SITE_ID, 15), "electricity", "consumption", 15, "Atelier")
+    )
+    climkit_sim.forget_cache()
+    held, release = asyncio.Event(), asyncio.Event()
+    fetch = coordinator._fetch_days
+
+    async def slow_fetch(*args: Any) -> None:
+        held.set()
+        await release.wait()
+        await fetch(*args)
+
+    with patch.object(coordinator, "_fetch_days", slow_fetch):
+        run = hass.async_create_task(coordinator.async_sync_now())
+        await held.wait()
+        assert await hass.config_entries.async_unload(entry.entry_id)
+        release.set()
+        await run
+        await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.state is ConfigEntryState.NOT_LOADED
+    assert coordinator.next_run is None
+    calls = len(climkit_sim.calls)
+    await step_runs(hass, freezer, coordinator, CH_NOW + timedelta(days=3))
+    assert len(climkit_sim.calls) == calls
 
 
 async def test_failing_site_sensors_back_off_instead_of_every_hour(
