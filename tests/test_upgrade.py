@@ -80,6 +80,15 @@ RESTART_FIELDS = {"climkit": {"calls"}}
 # Fields an older version saved that the new code no longer keeps (read, then dropped): the
 # hourly backfill's cursor, replaced by the completeness ledger (a store of its own).
 RETIRED_FIELDS = {"linky": {"backfill_cursor", "backfill_done"}}
+# Fields the new code adds, and the value a store of an older version is read with: the
+# back-off's last wait (backoff.py), and a Climkit site's sensors' own back-off.
+ADDED_FIELDS: dict[str, dict[str, Any]] = {
+    "linky": {"backoff_seconds": 0.0},
+    "climkit": {
+        "backoff_seconds": 0.0,
+        "sensors_backoff": {"backoff_until": None, "backoff_seconds": 0.0},
+    },
+}
 
 
 def load(scenario: str, name: str) -> Any:
@@ -320,7 +329,8 @@ def assert_same_format(key: str, old: dict[str, Any], new: dict[str, Any]) -> No
         old.get("minor_version"),
     ), key
     retired = RETIRED_FIELDS.get(key.split(".")[1], set())
-    assert set(new["data"]) == set(old["data"]) - retired, key
+    added = set(ADDED_FIELDS.get(key.split(".")[1], {}))
+    assert set(new["data"]) == (set(old["data"]) - retired) | added, key
     for field, value in old["data"].items():
         if field not in retired and value is not None and new["data"][field] is not None:
             assert _json_type(new["data"][field]) == _json_type(value), (key, field)
@@ -426,6 +436,8 @@ async def test_linky_and_climkit_site_upgrade(
             new["data"][field] = old["data"][field]
         for field in RETIRED_FIELDS.get(kind, set()):
             old["data"].pop(field, None)
+        for field, value in ADDED_FIELDS.get(kind, {}).items():
+            assert new["data"].pop(field) == value, (key, field)
         assert new == old, key
     entity_ids = {e["entity_id"] for e in load("site", "entities.json")}
     sensors = {

@@ -28,6 +28,7 @@ from .providers.errors import (
     ProviderConnectionError,
     ProviderError,
     QuotaError,
+    RedirectError,
 )
 from .schedule import new_offset
 
@@ -71,6 +72,8 @@ def error_key(err: ProviderError) -> str:
         return "quota"
     if isinstance(err, ProviderConnectionError):
         return "cannot_connect"
+    if isinstance(err, RedirectError):
+        return "redirected"
     _LOGGER.debug("Provider check failed: %s", err)
     return "service_error"
 

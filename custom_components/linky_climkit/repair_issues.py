@@ -99,13 +99,21 @@ def token_expiring(expires_at: datetime | None) -> bool:
 
 
 def local_date(moment: datetime) -> str:
-    """A date for a message, in Home Assistant's time zone."""
-    return dt_util.as_local(moment).date().isoformat()
+    """A date for a message, in Home Assistant's time zone (as given at the ends of the
+    calendar, where the local one does not exist: a token said to expire in year 9999)."""
+    try:
+        return dt_util.as_local(moment).date().isoformat()
+    except OverflowError, ValueError:
+        return moment.date().isoformat()
 
 
 def local_time(moment: datetime) -> str:
-    """A date and time for a message, in Home Assistant's time zone."""
-    return dt_util.as_local(moment).strftime("%Y-%m-%d %H:%M")
+    """A date and time for a message, in Home Assistant's time zone (as given, with its
+    offset, where the local one does not exist)."""
+    try:
+        return dt_util.as_local(moment).strftime("%Y-%m-%d %H:%M")
+    except OverflowError, ValueError:
+        return moment.isoformat(sep=" ", timespec="minutes")
 
 
 type FailureTable = tuple[tuple[type[ProviderError], Problem], ...]

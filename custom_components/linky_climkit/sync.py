@@ -1,6 +1,7 @@
 """The run skeleton every scheduled provider coordinator shares: its own timer (no polling
-interval), the back-off gate, provider errors mapped to re-authentication or a translated
-`UpdateFailed`, the state saved and the next run armed after every run, whatever happened.
+interval), the back-off gate (backoff.py), provider errors mapped to re-authentication or a
+translated `UpdateFailed`, any other exception backed off the same way, the state saved and
+the next run armed after every run, whatever happened; nothing re-armed once unloaded.
 
 The state holds cursors (what is imported): it is saved only once the recorder has committed
 the rows (`_save_progress`), and before the first run after a start, `async_repair` checks and
@@ -9,9 +10,9 @@ repairs what a hard stop left half done (DESIGN invariant 7)."""
 from __future__ import annotations
 
 import logging
+import traceback
 from abc import abstractmethod
 from datetime import date, datetime, timedelta
-from typing import Protocol
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
@@ -20,18 +21,24 @@ from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
+from . import backoff
+from .backoff import BackoffState, Bases
 from .const import DOMAIN
 from .faults import fault_point
 from .pipeline import Pipeline
 from .providers.errors import AuthError, ProviderError
+from .repair_issues import local_time
 
 type ErrorKeys = tuple[tuple[type[ProviderError], str], ...]
+type RunState = BackoffState  # what the skeleton reads and writes of a wing's state
+
+UNEXPECTED_KEY = "unexpected_error"
 
 
-class RunState(Protocol):
-    """What the skeleton reads and writes of a wing's persisted state."""
-
-    backoff_until: datetime | None
+def describe(err: Exception) -> str:
+    """What may be shown or logged of an error: a provider error's message (never a
+    secret), only the type of any other (its message may hold anything)."""
+    return str(err) if isinstance(err, ProviderError) else type(err).__name__
 
 
 _LOGGER = logging.getLogger(__package__)
@@ -49,14 +56,16 @@ class SyncRefused(Exception):
 class ScheduledCoordinator[DataT](DataUpdateCoordinator[DataT]):
     """Runs when its own schedule says so (daily syncs, retries, backfill), never on a period.
 
-    A wing implements `_run` (the calls and imports of one run), `_back_off`, `_save`,
-    `_schedule_next`, `_update_problems` and `snapshot`, and names its translation keys:
-    `AUTH_KEY` for refused credentials, `ERROR_KEYS` (first match) and `ERROR_KEY` for the
-    rest."""
+    A wing implements `_run` (the calls and imports of one run), `_save`, `_schedule_next`
+    (never before `state.backoff_until`), `_update_problems` and `snapshot`, names its
+    translation keys (`AUTH_KEY` for refused credentials, `ERROR_KEYS` (first match) and
+    `ERROR_KEY` for the other provider errors) and the base delays of its errors'
+    back-off (`BACKOFF_BASES`, first match; backoff.py)."""
 
     AUTH_KEY: str
     ERROR_KEYS: ErrorKeys = ()
     ERROR_KEY: str
+    BACKOFF_BASES: Bases = ()
     state: RunState
     pipeline: Pipeline
 
@@ -147,9 +156,9 @@ class ScheduledCoordinator[DataT](DataUpdateCoordinator[DataT]):
         assert self.config_entry is not None
         failure: ProviderError | None = None
         try:
-            if self.state.backoff_until is None or now >= self.state.backoff_until:
-                self.state.backoff_until = None
+            if backoff.gate_open(self.state, now):
                 await self._run(now)
+                backoff.succeeded(self.state)
         except AuthError as err:
             failure = err
             self.auth_failed = True
@@ -158,30 +167,54 @@ class ScheduledCoordinator[DataT](DataUpdateCoordinator[DataT]):
             ) from err
         except ProviderError as err:
             failure = err
-            self._back_off(err, now)
+            self._back_off(err)
             key = next((k for cls, k in self.ERROR_KEYS if isinstance(err, cls)), None)
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key=key or self.ERROR_KEY,
                 translation_placeholders={"error": str(err)},
             ) from err
+        except Exception as err:
+            # A bug or an answer nobody foresaw: never retried at once (a run that fails
+            # this way would otherwise be armed again within a second or a minute).
+            until = self._back_off(err)
+            _LOGGER.error(  # where it happened, not its message (which may hold anything)
+                "%s: unexpected %s, next attempt after %s\n%s",
+                self.name,
+                describe(err),
+                until.isoformat(),
+                "".join(traceback.format_tb(err.__traceback__)),
+            )
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key=UNEXPECTED_KEY,
+                translation_placeholders={"error": describe(err), "until": local_time(until)},
+            ) from None  # (its message is not shown, nor logged)
         finally:
             await self._save_progress()
             self._schedule_next()
             self._update_problems(failure)
-            self._after_run()
+            if not self._stopped:
+                self._after_run()
         return self.snapshot()
 
+    def _back_off(self, err: Exception) -> datetime:
+        """Wait before the next run after `err` (backoff.py); returns until when."""
+        now = dt_util.utcnow()
+        until = backoff.back_off(self.state, err, now, self.BACKOFF_BASES)
+        self._note_failure(err, now)
+        return until
+
+    def _note_failure(self, err: Exception, at: datetime) -> None:
+        """What a wing remembers of a failed run (e.g. for its diagnostics)."""
+
     def _after_run(self) -> None:
-        """What a wing does once the run is saved and the next one armed (e.g. reload)."""
+        """What a wing does once the run is saved and the next one armed (e.g. reload);
+        never once unloaded."""
 
     @abstractmethod
     async def _run(self, now: datetime) -> None:
         """The calls and imports of one run (the back-off gate is open)."""
-
-    @abstractmethod
-    def _back_off(self, err: ProviderError, now: datetime) -> None:
-        """Set `state.backoff_until` after a provider error."""
 
     @abstractmethod
     async def _save(self) -> None:

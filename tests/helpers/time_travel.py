@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -96,3 +97,47 @@ def history_known(coordinator: LinkyCoordinator) -> None:
         key = Ledger.key(coordinator.prm, need.channel)
         first = today - timedelta(days=need.depth_days + 1)
         coordinator.ledger.absent(key, first, today, need.mark)
+
+
+async def step_runs(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    coordinator: LinkyCoordinator | ClimkitCoordinator,
+    until: datetime,
+    limit: int = 40,
+) -> list[datetime]:
+    """Fire `coordinator`'s scheduled runs one at a time up to `until`, then stop the clock
+    there; the moments they ran. More than `limit` runs fail the test (a coordinator that
+    re-arms at once after a failure would otherwise never let it end)."""
+    moments: list[datetime] = []
+    while coordinator.next_run is not None and coordinator.next_run <= until:
+        moment = coordinator.next_run
+        moments.append(moment)
+        assert len(moments) <= limit, f"more than {limit} runs before {until}: {moments[-3:]}"
+        freezer.move_to(moment)
+        async_fire_time_changed(hass, moment)
+        await hass.async_block_till_done(wait_background_tasks=True)
+    freezer.move_to(until)
+    async_fire_time_changed(hass, until)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    return moments
+
+
+def bursts(stamps: Sequence[datetime], within: timedelta = timedelta(minutes=5)) -> list[datetime]:
+    """The first request of each burst (requests less than `within` apart: one run's)."""
+    ordered = sorted(stamps)
+    return [s for i, s in enumerate(ordered) if i == 0 or s - ordered[i - 1] >= within]
+
+
+def gaps(starts: Sequence[datetime]) -> list[timedelta]:
+    """The time between successive bursts."""
+    return [b - a for a, b in itertools.pairwise(starts)]
+
+
+def most_in_window(stamps: Sequence[datetime], window: timedelta = timedelta(hours=12)) -> int:
+    """The largest number of requests in any rolling window."""
+    ordered = sorted(stamps)
+    return max(
+        (sum(1 for s in ordered[i:] if s - start < window) for i, start in enumerate(ordered)),
+        default=0,
+    )

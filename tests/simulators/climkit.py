@@ -19,17 +19,18 @@ Endpoints (under ``/api/v1``)::
     GET  /<site>/sensors_list                   §4.8
     GET  /<site>/sensor_data/<sensor>?t_s=&t_e= §4.8 (epoch-ms timestamps)
 
-Order of request handling: (1) rate limit (every request, ``/auth`` included, counted for the
-whole account: a request less than ``rate_limit_interval`` after the last *accepted* one gets
-429 ``{"msg": "Too many requests"}`` + ``Retry-After``; rejected requests do not restart the
-window); (2) routing (unknown route -> 404 ``Not found``, wrong method -> 405); (3) "request"
-faults (``server_error``, ``bad_gateway``, ``rate_limited``, ``html_200``, ``wrong_shape``,
-``timeout`` which only delays; ``unauthorized`` on data endpoints only); (4) bearer token
-(401 ``Missing Authorization Header`` / ``Token has expired``); (5) ids (not 24 hex, unknown, or
-a site with ``owned=False`` -> 404 ``Not found``), then the ``site_gone`` fault; (6) body (not
-JSON, or no JSON content type -> 400 ``Bad request``; bad ``t_s``/``t_e`` -> 400
-``Invalid date``; unknown ``sampling_frequency`` -> 400, unknown meter type -> 400); (7) on a
-200 answer, the ``nulls``/``drop_rows`` faults (``site_data``/``meter_data`` only), then
+Order of request handling: (0) ``redirect_to`` (every request redirected there: a hostile
+server); (1) rate limit (every request, ``/auth`` included, counted for the whole account: a
+request less than ``rate_limit_interval`` after the last *accepted* one gets 429 ``{"msg": "Too
+many requests"}`` + ``Retry-After`` (``retry_after`` overrides its text); rejected requests do
+not restart the window); (2) routing (unknown route -> 404 ``Not found``, wrong method -> 405);
+(3) "request" faults (``server_error``, ``bad_gateway``, ``rate_limited``, ``html_200``,
+``wrong_shape``, ``timeout`` which only delays; ``unauthorized`` on data endpoints only); (4)
+bearer token (401 ``Missing Authorization Header`` / ``Token has expired``); (5) ids (not 24
+hex, unknown, or a site with ``owned=False`` -> 404 ``Not found``), then the ``site_gone``
+fault; (6) body (not JSON, or no JSON content type -> 400 ``Bad request``; bad ``t_s``/``t_e``
+-> 400 ``Invalid date``; unknown ``sampling_frequency`` -> 400, unknown meter type -> 400); (7)
+on a 200 answer, the ``nulls``/``drop_rows`` faults (``site_data``/``meter_data`` only), then
 ``truncated_json``. Error bodies and codes are [ASSUMED] (no public capture exists).
 
 Data model (§5). The timeline is the UTC 15-minute grid; each UTC day is generated on its own
@@ -558,6 +559,11 @@ class ClimkitSimulator:
         self.naive_as_local = naive_as_local
         self.end_inclusive = end_inclusive
         self.delay_seconds = delay_seconds  # the "timeout" fault's delay
+        # Hostile answers: the text of every 429's Retry-After (e.g. "86400", "inf"); every
+        # request redirected (``redirect_status``, Location = ``redirect_to`` + its path).
+        self.retry_after: str | None = None
+        self.redirect_to: str | None = None
+        self.redirect_status = 307
         self.secret = secret
         self.calls: list[CallRecord] = []
         self.faults: list[Fault] = []
@@ -1020,6 +1026,8 @@ class ClimkitSimulator:
 
     def _too_many(self) -> _Resp:
         retry = str(max(1, math.ceil(self.rate_limit_interval)))
+        if self.retry_after is not None:
+            retry = self.retry_after
         return _json_resp(429, {"msg": MSG_TOO_MANY}, {"Retry-After": retry})
 
     async def _respond(
@@ -1033,6 +1041,9 @@ class ClimkitSimulator:
             route = _msg(404, MSG_NOT_FOUND)
         if isinstance(route, str):
             record.endpoint = route
+        if self.redirect_to is not None:
+            location = self.redirect_to + request.path_qs
+            return _Resp(self.redirect_status, b"", "text/plain", {"Location": location})
         if self._rate_limited(at):
             return self._too_many()
         if isinstance(route, _Resp):

@@ -548,6 +548,12 @@ class ConsoApiSimulator:
         # only when it lies entirely before it, the days since activation served (False).
         self.activation_refuses_start = False
         self.delay_seconds: float = 0.0
+        # Hostile answers: every request redirected (``redirect_status``, Location =
+        # ``redirect_to`` + the request's path and query); the ``quota_900804`` fault's
+        # ``nextAccessTime`` text (e.g. in year 9999) instead of now + 1 h.
+        self.redirect_to: str | None = None
+        self.redirect_status = 307
+        self.next_access_time: str | None = None
         self._fine_cache: dict[tuple[Any, ...], list[float]] = {}
         self._runner: web.AppRunner | None = None
 
@@ -765,6 +771,9 @@ class ConsoApiSimulator:
         return resp.to_web()
 
     def _respond(self, request: web.Request, type_: str) -> _Resp:
+        if self.redirect_to is not None:
+            location = self.redirect_to + request.path_qs
+            return _Resp(self.redirect_status, b"", None, {"Location": location})
         # 1. method
         if request.method == "OPTIONS":
             return _Resp(200, b"", None)
@@ -831,6 +840,8 @@ class ConsoApiSimulator:
                 f"{t.year:04d}-{_MONTHS_EN[t.month - 1]}-{t.day:02d} "
                 f"{t.hour:02d}:{t.minute:02d}:{t.second:02d}+0000 UTC"
             )
+            if self.next_access_time is not None:
+                when = self.next_access_time
             error = {
                 "code": "900804",
                 "message": "Message throttled out",

@@ -21,13 +21,14 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 from homeassistant.util.unit_conversion import VolumeConverter
 
+from .. import backoff
 from ..const import CONF_SITE_ID, CONF_SYNC_OFFSET, DOMAIN
 from ..model import Channel
 from ..pipeline import Pipeline
-from ..providers.climkit import ClimkitClient
+from ..providers.climkit import MAX_RETRIES, ClimkitClient
 from ..providers.climkit_model import MeterInfo, meter_label
 from ..providers.climkit_parse import exposed_meters
-from ..providers.errors import AuthError, NoDataError, ProviderError
+from ..providers.errors import AuthError, NoDataError, ProviderError, RedirectError
 from ..repair_issues import NO_DATA_DAYS, FailureTable, Problem, report_failure, set_problem
 from ..schedule import next_sync
 from ..statistics.ids import StatisticSpec, energy_spec, statistic_id
@@ -35,7 +36,7 @@ from ..statistics.importer import Importer
 from ..statistics.ledger import Ledger, Mark, gaps
 from ..statistics.ledger_seed import seed_from_statistics
 from ..storage import LedgerStore
-from ..sync import ScheduledCoordinator, SyncRefused
+from ..sync import ScheduledCoordinator, SyncRefused, describe
 from ..tariffs.costs import CostBook
 from .adapter import PreparedWindow, prepare_window
 from .state import ClimkitData, ClimkitState, latest_key
@@ -47,7 +48,6 @@ HISTORY_DAYS = 1095
 WINDOW_DAYS = 30
 TRAILING_DAYS = 7
 REPAIR_PAUSE = timedelta(minutes=3)  # between two windows of missing days
-UPSTREAM_BACKOFF = timedelta(minutes=30)
 STORAGE_VERSION = 1
 BATTERY_CHANNELS = (Channel.BATTERY_CHARGE, Channel.BATTERY_DISCHARGE)
 CLIMKIT_FAILURES: FailureTable = (
@@ -63,7 +63,7 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
     config_entry: ConfigEntry[Any]
     state: ClimkitState
     AUTH_KEY = "climkit_auth_failed"
-    ERROR_KEYS = ((NoDataError, "site_gone"),)
+    ERROR_KEYS = ((NoDataError, "site_gone"), (RedirectError, "redirected"))
     ERROR_KEY = "climkit_error"
 
     def __init__(self, hass: HomeAssistant, entry: ConfigEntry, client: ClimkitClient) -> None:
@@ -139,6 +139,8 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
     async def _run(self, now: datetime) -> None:
         self._running = True
         self._requests_before = self.client.request_count
+        # After a failed run, each request is tried once: the back-off is the retry.
+        self.client.retries = 0 if self.state.backoff_seconds else MAX_RETRIES
         if self.state.site is None:
             await self._discover()
             self._reload_wanted = True  # its devices and entities are created at the reload
@@ -166,9 +168,8 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
         if self.read_site_sensors is not None:
             await self.read_site_sensors(synced)
 
-    def _back_off(self, err: ProviderError, now: datetime) -> None:
-        self.state.backoff_until = now + UPSTREAM_BACKOFF
-        self.state.last_error, self.state.last_error_at = str(err), now
+    def _note_failure(self, err: Exception, at: datetime) -> None:
+        self.state.last_error, self.state.last_error_at = describe(err), at
 
     async def _save(self) -> None:
         self.state.calls = self.client.request_count
@@ -203,18 +204,17 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
         comes after Home Assistant has started. During an outage the set-up goes on and the
         discovery waits for the back-off."""
         await super().async_restore()
-        if self.state.site is not None:
+        if self.state.site is not None or not backoff.gate_open(self.state, dt_util.utcnow()):
             return
-        now = dt_util.utcnow()
         try:
             await self._discover()
         except AuthError as err:
             raise ConfigEntryAuthFailed(
                 translation_domain=DOMAIN, translation_key=self.AUTH_KEY
             ) from err
-        except ProviderError as err:
-            self._back_off(err, now)
-            _LOGGER.warning("Climkit site discovery postponed: %s", err)
+        except Exception as err:
+            until = self._back_off(err)
+            _LOGGER.warning("Climkit site discovery postponed until %s: %s", until, describe(err))
         else:
             if self.read_site_sensors is not None:
                 await self.read_site_sensors(True)

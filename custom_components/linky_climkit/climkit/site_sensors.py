@@ -2,7 +2,8 @@
 
 They are read after the site's discovery and after each daily sync, and every hour when the
 options ask for it. A coordinator of their own keeps their failures out of the daily energy
-import, and the import's out of them. What they read stays where it always was, in the
+import, and the import's out of them; a failure waits for a back-off of their own
+(backoff.py: growing, capped, persisted). What they read stays where it always was, in the
 site's stored state (`ClimkitState.sensors`, `sensor_values`, `sensors_read_at`).
 """
 
@@ -19,9 +20,12 @@ from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
+from .. import backoff
 from ..const import CONF_SITE_SENSORS_HOURLY, DOMAIN
 from ..providers.climkit_model import SiteSensor
 from ..providers.errors import AuthError, NoDataError, ProviderError
+from ..repair_issues import local_time
+from ..sync import UNEXPECTED_KEY, describe
 from .coordinator import ClimkitCoordinator
 
 _LOGGER = logging.getLogger(__name__)
@@ -72,13 +76,14 @@ class SiteSensorsCoordinator(DataUpdateCoordinator[SiteSensorsData]):
 
     def due(self, now: datetime, synced: bool) -> bool:
         """Whether an energy run (`synced`: the daily sync ran) reads the sensors: never
-        read yet, after a daily sync, or an hour after the last read when asked hourly."""
+        read yet, after a daily sync, after a failed read, or an hour after the last read
+        when asked hourly; never before a failed read's back-off is over."""
         state = self.energy.state
-        if state.site is None:
+        if state.site is None or not backoff.gate_open(state.sensors_backoff, now):
             return False
         read_at = state.sensors_read_at
-        if synced or read_at is None:
-            return True
+        if synced or read_at is None or state.sensors_backoff.backoff_seconds:
+            return True  # (a failed read is tried again once its back-off is over)
         return self.hourly and bool(state.sensors) and now >= read_at + SENSOR_PERIOD
 
     async def async_read_if_due(self, synced: bool) -> None:
@@ -88,9 +93,13 @@ class SiteSensorsCoordinator(DataUpdateCoordinator[SiteSensorsData]):
 
     async def _async_update_data(self) -> SiteSensorsData:
         state = self.energy.state
+        now = dt_util.utcnow()
         if state.site is None:  # discovered by the energy coordinator first
             return self.snapshot()
-        now = dt_util.utcnow()
+        if not backoff.gate_open(state.sensors_backoff, now):
+            if isinstance(self.last_exception, UpdateFailed):  # still failed: no call yet
+                raise self.last_exception.with_traceback(None)
+            return self.snapshot()
         try:
             sensors, values = await self._read(now)
         except AuthError as err:
@@ -98,11 +107,22 @@ class SiteSensorsCoordinator(DataUpdateCoordinator[SiteSensorsData]):
                 translation_domain=DOMAIN, translation_key=ClimkitCoordinator.AUTH_KEY
             ) from err
         except ProviderError as err:
+            backoff.back_off(state.sensors_backoff, err, dt_util.utcnow())
+            await self.energy.async_save()
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key=ClimkitCoordinator.ERROR_KEY,
                 translation_placeholders={"error": str(err)},
             ) from err
+        except Exception as err:
+            until = backoff.back_off(state.sensors_backoff, err, dt_util.utcnow())
+            await self.energy.async_save()
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key=UNEXPECTED_KEY,
+                translation_placeholders={"error": describe(err), "until": local_time(until)},
+            ) from None
+        backoff.succeeded(state.sensors_backoff)
         changed = [s.id for s in sensors] != [s.id for s in state.sensors]
         state.sensors, state.sensor_values, state.sensors_read_at = sensors, values, now
         await self.energy.async_save()

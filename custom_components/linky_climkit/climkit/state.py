@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from ..backoff import Backoff, seconds
 from ..model import Channel
 from ..providers.climkit_model import MeterInfo, SiteInfo, SiteSensor
 from ..storage import iso, to_date, to_datetime
@@ -23,6 +24,7 @@ class ClimkitState:
     last_data_end: datetime | None = None
     attempts: list[datetime] = field(default_factory=list)
     backoff_until: datetime | None = None
+    backoff_seconds: float = 0.0  # the last back-off wait (backoff.py); 0 after a success
     storage: bool = False
     clamped: int = 0  # negative production values received (kept as given; the name is stored)
     missing: int = 0  # rows without one of the site's figures
@@ -34,6 +36,7 @@ class ClimkitState:
     sensors: list[SiteSensor] = field(default_factory=list)
     sensor_values: dict[str, tuple[datetime, float]] = field(default_factory=dict)
     sensors_read_at: datetime | None = None
+    sensors_backoff: Backoff = field(default_factory=Backoff)  # the site sensors' own
     requested: list[tuple[date, date]] = field(default_factory=list)
 
     @property
@@ -61,6 +64,7 @@ class ClimkitState:
             "last_data_end": iso(self.last_data_end),
             "attempts": [a.isoformat() for a in self.attempts],
             "backoff_until": iso(self.backoff_until),
+            "backoff_seconds": self.backoff_seconds,
             "storage": self.storage,
             "clamped": self.clamped,
             "missing": self.missing,
@@ -72,6 +76,7 @@ class ClimkitState:
             "sensors": [asdict(s) for s in self.sensors],
             "sensor_values": {k: [t.isoformat(), v] for k, (t, v) in self.sensor_values.items()},
             "sensors_read_at": iso(self.sensors_read_at),
+            "sensors_backoff": self.sensors_backoff.as_dict(),
             "requested": [[a.isoformat(), b.isoformat()] for a, b in self.requested],
         }
 
@@ -95,6 +100,7 @@ class ClimkitState:
             last_data_end=dt(data.get("last_data_end")),
             attempts=[datetime.fromisoformat(a) for a in data.get("attempts", [])],
             backoff_until=dt(data.get("backoff_until")),
+            backoff_seconds=seconds(data.get("backoff_seconds")),
             storage=bool(data.get("storage", False)),
             clamped=int(data.get("clamped", 0)),
             missing=int(data.get("missing", 0)),
@@ -112,6 +118,7 @@ class ClimkitState:
                 for k, v in data.get("sensor_values", {}).items()
             },
             sensors_read_at=dt(data.get("sensors_read_at")),
+            sensors_backoff=Backoff.from_dict(data.get("sensors_backoff")),
             requested=[
                 (date.fromisoformat(a), date.fromisoformat(b)) for a, b in data.get("requested", [])
             ],

@@ -29,6 +29,7 @@ from ..providers.errors import (
     ProviderConnectionError,
     ProviderError,
     QuotaError,
+    RedirectError,
 )
 from ..providers.token import token_expiry
 from ..schedule import PUBLICATION, next_sync
@@ -64,7 +65,6 @@ from .state import FetchTask, LinkyData, LinkyState
 _LOGGER = logging.getLogger(__name__)
 
 REPAIR_PAUSE = timedelta(minutes=45)
-UPSTREAM_BACKOFF = timedelta(minutes=30)
 QUOTA_BACKOFF = timedelta(hours=3)
 BLOCKED_BACKOFF = timedelta(hours=24)
 
@@ -82,9 +82,11 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
         (QuotaError, "quota"),
         (NotAuthorisedError, "not_authorised"),
         (ProviderConnectionError, "cannot_connect"),
+        (RedirectError, "redirected"),
         (InvalidResponseError, "invalid_response"),
     )
     ERROR_KEY = "service_error"
+    BACKOFF_BASES = ((BlockedError, BLOCKED_BACKOFF), (QuotaError, QUOTA_BACKOFF))
 
     def __init__(
         self,
@@ -195,15 +197,6 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
             token_expiry=self.token_expiry,
             today=self._today(),
         )
-
-    def _back_off(self, err: ProviderError, now: datetime) -> None:
-        if isinstance(err, BlockedError):
-            until = now + BLOCKED_BACKOFF
-        elif isinstance(err, QuotaError):
-            until = max(err.retry_at or now, now + QUOTA_BACKOFF)
-        else:
-            until = now + UPSTREAM_BACKOFF
-        self.state.backoff_until = until
 
     async def _run_first_import(self, now: datetime) -> None:
         collected = Collected()

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from ..backoff import seconds
 from ..model import Channel
 from ..pipeline import Imported
 from ..storage import iso, to_date, to_datetime
@@ -52,6 +53,7 @@ class LinkyState:
     attempts: list[datetime] = field(default_factory=list)
     last_success: datetime | None = None
     backoff_until: datetime | None = None
+    backoff_seconds: float = 0.0  # the last back-off wait (backoff.py); 0 after a success
     hourly_missing: bool = False
     production_refused: bool = False
     missing_points: int = 0
@@ -103,6 +105,7 @@ class LinkyState:
             "attempts": [a.isoformat() for a in self.attempts],
             "last_success": iso(self.last_success),
             "backoff_until": iso(self.backoff_until),
+            "backoff_seconds": self.backoff_seconds,
             "hourly_missing": self.hourly_missing,
             "production_refused": self.production_refused,
             "missing_points": self.missing_points,
@@ -144,6 +147,7 @@ class LinkyState:
             attempts=[datetime.fromisoformat(a) for a in data.get("attempts", [])],
             last_success=dt(data.get("last_success")),
             backoff_until=dt(data.get("backoff_until")),
+            backoff_seconds=seconds(data.get("backoff_seconds")),
             hourly_missing=bool(data.get("hourly_missing", False)),
             production_refused=bool(data.get("production_refused", False)),
             missing_points=int(data.get("missing_points", 0)),

@@ -2,7 +2,9 @@
 
 Username/password give a 15-minute JWT, reused until 60 s before it expires and renewed once
 on a 401. Requests are sequential and paced (one per second for the whole Home Assistant,
-through a shared Pacer); timeouts, 429 and 5xx are retried a bounded number of times.
+through a shared Pacer); timeouts, 429 and 5xx are retried a bounded number of times
+(`retries`), never waiting more than `MAX_WAIT` inside a request: a longer `Retry-After` is
+raised at once, for the caller's persisted back-off. Redirects are never followed.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 
-from .climkit_model import MeterInfo, SiteInfo, SiteSensor, parse_instant
+from .climkit_model import MeterInfo, SiteInfo, SiteSensor, address_text, parse_instant
 from .errors import (
     AuthError,
     InvalidResponseError,
@@ -30,14 +32,17 @@ from .errors import (
     RequestError,
     UpstreamError,
 )
+from .http import redirect_error, retry_after
 from .token import claims, epoch_seconds
 
 DEFAULT_BASE_URL = "https://api.climkit.io/api/v1"
 DEFAULT_TIMEOUT = 30.0
 TOKEN_MARGIN = timedelta(seconds=60)
 DEFAULT_TOKEN_LIFETIME = timedelta(minutes=14)
+LONGEST_TOKEN_LIFETIME = timedelta(days=1)
 MAX_RETRIES = 3
 BACKOFF = (2.0, 4.0, 8.0)
+MAX_WAIT = 30.0  # seconds: the longest sleep inside a request (a Retry-After beyond is raised)
 LARGE_BODY = 256 * 1024  # characters; bigger answers are decoded in a worker thread
 ID_PATTERN = re.compile(r"^[0-9a-f]{24}$")
 METER_TYPES = ("electricity", "heating", "cold_water", "hot_water")
@@ -119,6 +124,7 @@ class ClimkitClient:
         self._token: str | None = None
         self._valid_until: datetime | None = None
         self._auth_lock = asyncio.Lock()
+        self.retries = MAX_RETRIES  # per request, after the first attempt
         self.auth_count = 0
         self.request_count = 0
 
@@ -140,8 +146,11 @@ class ClimkitClient:
             token = body.get("access_token") if isinstance(body, dict) else None
             if not isinstance(token, str) or not token:
                 raise AuthError("Climkit did not return an access token")
+            now = self._now()
+            expiry = _expiry(body, token) or now + DEFAULT_TOKEN_LIFETIME
             self._token = token
-            self._valid_until = _expiry(body, token) or self._now() + DEFAULT_TOKEN_LIFETIME
+            # A far (year 9999) or past expiry is not believed beyond these bounds.
+            self._valid_until = min(max(expiry, now), now + LONGEST_TOKEN_LIFETIME)
             self.auth_count += 1
 
     async def _ensure_token(self) -> None:
@@ -178,7 +187,7 @@ class ClimkitClient:
             name=str(body.get("name") or body.get("site_ref") or site_id),
             timezone=str(body.get("timezone") or "Europe/Zurich"),
             creation=parse_instant(body.get("creation_date")),
-            address=_address(body.get("address")),
+            address=address_text(body.get("address")),
             site_ref=None if body.get("site_ref") is None else str(body["site_ref"]),
         )
 
@@ -294,16 +303,18 @@ class ClimkitClient:
         self, method: str, path: str, body: dict[str, Any] | None, *, auth: bool
     ) -> Any:
         last: ProviderError | None = None
-        for attempt in range(MAX_RETRIES + 1):
+        for attempt in range(self.retries + 1):
             try:
                 return await self._once(method, path, body, auth=auth)
             except (QuotaError, UpstreamError) as err:
                 last = err
-                if attempt == MAX_RETRIES:
+                if attempt == self.retries:
                     break
                 delay = BACKOFF[min(attempt, len(BACKOFF) - 1)]
                 if isinstance(err, QuotaError) and err.retry_at is not None:
                     delay = max(delay, (err.retry_at - self._now()).total_seconds())
+                if delay > MAX_WAIT:
+                    break  # a long wait is the caller's back-off, never a sleep in a request
                 await self._pacer.wait(delay)
         assert last is not None
         raise last
@@ -327,9 +338,10 @@ class ClimkitClient:
                     data=None if body is None else json.dumps(body),
                     headers=headers,
                     timeout=self._timeout,
+                    allow_redirects=False,
                 ) as response:
                     status = response.status
-                    retry_after = response.headers.get("Retry-After")
+                    retry_header = response.headers.get("Retry-After")
                     text = await response.text(errors="replace")
             except TimeoutError as err:
                 raise ProviderConnectionError("Climkit did not answer in time") from err
@@ -340,24 +352,25 @@ class ClimkitClient:
         if len(text) > LARGE_BODY:
             # A month of a site's 15-minute rows is megabytes of JSON: decoding it would stall
             # the event loop for tens of milliseconds.
-            return await asyncio.to_thread(_decode, status, text, retry_after, self._now(), path)
-        return _decode(status, text, retry_after, self._now(), path)
+            return await asyncio.to_thread(_decode, status, text, retry_header, self._now(), path)
+        return _decode(status, text, retry_header, self._now(), path)
 
 
-def _decode(status: int, text: str, retry_after: str | None, now: datetime, path: str) -> Any:
+def _decode(status: int, text: str, retry_header: str | None, now: datetime, path: str) -> Any:
     if status == 200:
         try:
             return json.loads(text)
         except ValueError as err:
             raise InvalidResponseError("Climkit answered 200 with a body that is not JSON") from err
+    if (redirected := redirect_error(status, "Climkit")) is not None:
+        raise redirected
     message = _message(text)
     if status in (400, 401, 403, 422) and path == "/auth":
         raise AuthError(f"Climkit refused the credentials ({status})", status=status)
     if status in (401, 422):
         raise AuthError(f"Climkit refused the token ({status}: {message})", status=status)
     if status == 429:
-        seconds = _float(retry_after)
-        retry_at = None if seconds is None else now + timedelta(seconds=seconds)
+        retry_at = retry_after(retry_header, now)
         raise QuotaError("Climkit rate limit reached", status=status, retry_at=retry_at)
     if status in (403, 404):
         raise NoDataError(f"Climkit does not know this site or meter ({status})", status=status)
@@ -417,21 +430,6 @@ def _float(value: Any) -> float | None:
         return float(value)
     except TypeError, ValueError:
         return None
-
-
-def _address(value: Any) -> str | None:
-    if not isinstance(value, dict):
-        return None
-    street = " ".join(
-        str(value[k]) for k in ("street_name", "street_number") if value.get(k) not in (None, "")
-    )
-    city = " ".join(
-        str(value[k])
-        for k in ("postal_code", "city_ref", "city", "city_name")
-        if value.get(k) not in (None, "")
-    )
-    joined = ", ".join(part for part in (street, city) if part)
-    return joined or None
 
 
 def _expiry(body: dict[str, Any], token: str) -> datetime | None:

@@ -89,3 +89,19 @@ def epoch(value: float) -> datetime | None:
         return datetime.fromtimestamp(value / 1000 if value > 1e11 else value, UTC)
     except OverflowError, OSError, ValueError:
         return None
+
+
+def address_text(value: Any) -> str | None:
+    """A site's address object (`street_name`, `postal_code`, …) as one line; None if empty."""
+    if not isinstance(value, dict):
+        return None
+    street = " ".join(
+        str(value[k]) for k in ("street_name", "street_number") if value.get(k) not in (None, "")
+    )
+    city = " ".join(
+        str(value[k])
+        for k in ("postal_code", "city_ref", "city", "city_name")
+        if value.get(k) not in (None, "")
+    )
+    joined = ", ".join(part for part in (street, city) if part)
+    return joined or None

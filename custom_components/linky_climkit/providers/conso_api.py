@@ -27,6 +27,7 @@ from .errors import (
     RequestError,
     UpstreamError,
 )
+from .http import redirect_error
 
 DEFAULT_BASE_URL = "https://conso.boris.sh/api"
 DEFAULT_TIMEOUT = 30.0
@@ -113,7 +114,7 @@ class ConsoApiClient:
         url = f"{self._base_url}/{type_.value}"
         try:
             async with self._session.get(
-                url, params=params, headers=headers, timeout=self._timeout
+                url, params=params, headers=headers, timeout=self._timeout, allow_redirects=False
             ) as response:
                 status = response.status
                 content_type = response.headers.get("Content-Type", "")
@@ -178,11 +179,15 @@ def _next_access(body: dict[str, Any]) -> datetime | None:
             return datetime.strptime(raw, fmt).astimezone(UTC)
         except ValueError:
             continue
+        except OverflowError:  # year 9999 and a negative offset: past the end of the calendar
+            return None
     return None
 
 
 def map_error(status: int, content_type: str, text: str) -> ProviderError:
     """Turn a non-200 answer into the matching typed error (conso-api.md §3)."""
+    if (redirected := redirect_error(status, "Conso API")) is not None:
+        return redirected
     body: dict[str, Any] = {}
     is_json = False
     try:

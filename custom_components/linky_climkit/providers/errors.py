@@ -66,3 +66,8 @@ class InvalidResponseError(ProviderError):
 
 class RequestError(ProviderError):
     """The request itself was refused as invalid (a bug on our side or bad user input)."""
+
+
+class RedirectError(InvalidResponseError):
+    """The provider answered with a redirect. It is never followed: the request carries a
+    password or a token, which would go to whatever address the redirect names."""
