@@ -22,6 +22,7 @@ from .errors import (
     ProviderConnectionError,
     UpstreamError,
 )
+from .inputs import has_unsafe_characters, is_host_name
 
 DEFAULT_PORT = 8080
 DEFAULT_TIMEOUT = 5.0
@@ -165,15 +166,19 @@ def parse_addresses(text: str) -> list[int] | None:
 
 def clean_host(text: str) -> str | None:
     """A host name or IP address as typed (a pasted `http://host:8080/` is accepted);
-    None when it is not one."""
+    None when it is not one (see `inputs.is_host_name`)."""
     host = text.strip()
+    if has_unsafe_characters(host) or any(c.isspace() or c in "@?#" for c in host):
+        return None
     if "://" in host:
         host = host.split("://", 1)[1]
     host = host.split("/", 1)[0]
     if host.startswith("["):
-        host = host[1:].split("]", 1)[0]
+        inside, bracket, rest = host[1:].partition("]")
+        if not bracket or (rest and not rest.startswith(":")):
+            return None
+        host = inside
     elif host.count(":") == 1:
         host = host.split(":", 1)[0]
-    if not host or any(c.isspace() for c in host) or any(c in host for c in "@?#"):
-        return None
-    return host.lower()
+    host = host.lower()
+    return host if is_host_name(host) else None
