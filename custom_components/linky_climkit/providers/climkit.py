@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 
+from .body import read_text
 from .climkit_model import MeterInfo, SiteInfo, SiteSensor, parse_instant
 from .errors import (
     AuthError,
@@ -39,6 +40,7 @@ DEFAULT_TOKEN_LIFETIME = timedelta(minutes=14)
 MAX_RETRIES = 3
 BACKOFF = (2.0, 4.0, 8.0)
 LARGE_BODY = 256 * 1024  # characters; bigger answers are decoded in a worker thread
+MAX_BODY = 64 * 1024**2  # a 30-day window of a site with ~150 consumers (README, body.py)
 ID_PATTERN = re.compile(r"^[0-9a-f]{24}$")
 METER_TYPES = ("electricity", "heating", "cold_water", "hot_water")
 
@@ -330,7 +332,9 @@ class ClimkitClient:
                 ) as response:
                     status = response.status
                     retry_after = response.headers.get("Retry-After")
-                    text = await response.text(errors="replace")
+                    text = await read_text(response, MAX_BODY, "Climkit")
+            except ValueError as err:  # what aiohttp refuses to send (a header, the URL)
+                raise RequestError(f"Climkit request not sendable ({type(err).__name__})") from err
             except TimeoutError as err:
                 raise ProviderConnectionError("Climkit did not answer in time") from err
             except aiohttp.ClientError as err:

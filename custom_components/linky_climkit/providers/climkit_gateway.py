@@ -15,11 +15,13 @@ from typing import Any
 
 import aiohttp
 
+from .body import read_text
 from .climkit_model import parse_instant
 from .errors import (
     InvalidResponseError,
     NoDataError,
     ProviderConnectionError,
+    RequestError,
     UpstreamError,
 )
 from .inputs import has_unsafe_characters, is_host_name
@@ -34,6 +36,7 @@ REGISTERS: Mapping[str, tuple[str, ...]] = {
     "hot_water": ("vol_m3",),
 }
 MAX_ADDRESS = 250  # M-Bus primary addresses are 1–250
+MAX_BODY = 64 * 1024  # one meter's registers are a few hundred bytes
 
 
 class GatewayUnreachableError(ProviderConnectionError):
@@ -101,7 +104,11 @@ class GatewayClient:
                 timeout=self._timeout,
             ) as response:
                 status = response.status
-                text = await response.text(errors="replace")
+                text = await read_text(response, MAX_BODY, "The gateway")
+        except ValueError as err:  # what aiohttp refuses to send (the flow checks the host)
+            raise RequestError(
+                f"The gateway request cannot be sent ({type(err).__name__})"
+            ) from err
         except aiohttp.ClientConnectorError as err:
             raise GatewayUnreachableError(
                 f"The gateway at {self.host}:{self.port} cannot be reached"

@@ -14,6 +14,7 @@ from typing import Any
 
 import aiohttp
 
+from .body import read_text
 from .errors import (
     AuthError,
     BlockedError,
@@ -30,6 +31,9 @@ from .errors import (
 
 DEFAULT_BASE_URL = "https://conso.boris.sh/api"
 DEFAULT_TIMEOUT = 30.0
+# A 7-day load curve is about 30 kB (90 kB at a 10-minute step), a year of daily figures
+# about 20 kB: anything beyond 4 MiB is not an answer to our requests.
+MAX_BODY = 4 * 1024**2
 
 
 class ConsoApiType(StrEnum):
@@ -117,7 +121,9 @@ class ConsoApiClient:
             ) as response:
                 status = response.status
                 content_type = response.headers.get("Content-Type", "")
-                text = await response.text(errors="replace")
+                text = await read_text(response, MAX_BODY, "Conso API")
+        except ValueError as err:  # what aiohttp refuses to send (the flow checks the input)
+            raise RequestError(f"The request cannot be sent ({type(err).__name__})") from err
         except TimeoutError as err:
             raise ProviderConnectionError("Conso API did not answer in time") from err
         except aiohttp.ClientError as err:
