@@ -157,6 +157,7 @@ def _climkit(coordinator: ClimkitCoordinator) -> dict[str, Any]:
         "authentications": coordinator.client.auth_count,
         "negative_production_values": coordinator.state.clamped,
         "incomplete_rows": coordinator.state.missing,
+        "refused_values": coordinator.state.refused,
         "state": state,
     }
 
@@ -186,6 +187,7 @@ def _gateway(coordinator: GatewayCoordinator) -> dict[str, Any]:
                     "valid": reading.valid,
                     "measured_at": _iso(reading.measured_at),
                     "values": dict(reading.values),
+                    "refused_values": reading.refused,
                 },
             }
             for m in coordinator.meters

@@ -352,7 +352,7 @@ def _decode(status: int, text: str, retry_after: str | None, now: datetime, path
     if status == 200:
         try:
             return json.loads(text)
-        except ValueError as err:
+        except (ValueError, RecursionError) as err:
             raise InvalidResponseError("Climkit answered 200 with a body that is not JSON") from err
     message = _message(text)
     if status in (400, 401, 403, 422) and path == "/auth":
@@ -375,7 +375,7 @@ def _decode(status: int, text: str, retry_after: str | None, now: datetime, path
 def _message(text: str) -> str:
     try:
         body = json.loads(text)
-    except ValueError:
+    except ValueError, RecursionError:
         return "non-JSON body"
     if isinstance(body, dict) and isinstance(body.get("msg"), str):
         return str(body["msg"])[:120]
@@ -419,7 +419,7 @@ def _int(value: Any) -> int | None:
 def _float(value: Any) -> float | None:
     try:
         return float(value)
-    except TypeError, ValueError:
+    except TypeError, ValueError, OverflowError:
         return None
 
 

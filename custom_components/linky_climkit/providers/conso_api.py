@@ -140,7 +140,7 @@ class ConsoApiClient:
 def _parse_ok(text: str) -> dict[str, Any]:
     try:
         body = json.loads(text)
-    except ValueError as err:
+    except (ValueError, RecursionError) as err:
         raise InvalidResponseError("Conso API answered 200 with a body that is not JSON") from err
     if not isinstance(body, dict):
         raise InvalidResponseError("Conso API answered 200 with JSON that is not an object")
@@ -195,7 +195,7 @@ def map_error(status: int, content_type: str, text: str) -> ProviderError:
         parsed = json.loads(text)
         if isinstance(parsed, dict):
             body, is_json = parsed, True
-    except ValueError:
+    except ValueError, RecursionError:
         pass
     code, description = _enedis_error(body) if is_json else (None, None)
     message = body.get("message") if is_json else None
