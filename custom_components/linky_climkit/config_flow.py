@@ -155,18 +155,20 @@ class LinkyClimkitConfigFlow(LinkyFlowSteps, ClimkitFlowSteps, GatewayFlowSteps,
         url = api_url(user_input, entry.data.get(CONF_API_URL) or DEFAULT_URLS[provider])
         if provider == PROVIDER_CLIMKIT:
             updates = {
-                CONF_USERNAME: user_input[CONF_USERNAME].strip(),
-                CONF_PASSWORD: user_input[CONF_PASSWORD],
+                CONF_USERNAME: str(user_input[CONF_USERNAME]).strip(),
+                CONF_PASSWORD: str(user_input[CONF_PASSWORD]),
                 CONF_API_URL: url,
             }
             sites, error = await climkit_sites(self.hass, updates)
             if error is None and entry.data[CONF_SITE_ID] not in sites:
                 error = "site_not_found"
             return updates, error
-        token = user_input[CONF_TOKEN].strip()
+        token = str(user_input[CONF_TOKEN]).strip()
         info, error = check_token(token)
         if info is not None and entry.data[CONF_PRM] not in info.prms:
             error = "prm_not_in_token"
-        if error is None:
+        if url is None:
+            error = "invalid_url"
+        if error is None and url is not None:
             error = await check_prm(self.hass, entry.data[CONF_PRM], token, url)
         return {CONF_TOKEN: token, CONF_API_URL: url}, error

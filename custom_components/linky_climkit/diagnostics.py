@@ -1,4 +1,8 @@
-"""Config-entry diagnostics: the sync's state, never a secret or an identifier."""
+"""Config-entry diagnostics: the sync's state, never a secret or an identifier.
+
+Two layers: the keys of `TO_REDACT` are redacted wherever they are, and then every identifier
+and secret the entry knows (its data, title, site, meters, sensors, gateway) is replaced
+wherever it still appears, inside a longer text or as a dictionary key."""
 
 from __future__ import annotations
 
@@ -45,9 +49,13 @@ async def async_get_config_entry_diagnostics(
 ) -> dict[str, Any]:
     """What a bug report needs: outcomes, schedule, progress; no secret, no identifier."""
     runtime = entry.runtime_data
+    hidden = _identifiers(entry)
     if isinstance(runtime, GatewayCoordinator):
         entry_data = {"data": dict(entry.data), "options": dict(entry.options)}
-        return async_redact_data({"entry": entry_data, **_gateway(runtime)}, TO_REDACT)
+        hidden |= _gateway_identifiers(runtime)
+        return _scrub(
+            async_redact_data({"entry": entry_data, **_gateway(runtime)}, TO_REDACT), hidden
+        )
     coordinator = runtime.coordinator if isinstance(runtime, SiteRuntime) else runtime
     common = {
         "entry": {
@@ -74,9 +82,68 @@ async def async_get_config_entry_diagnostics(
             for key in sorted(coordinator.state.latest)
         }
     details["newest_statistics"] = await _newest(hass, series)
+    if isinstance(coordinator, ClimkitCoordinator):
+        hidden |= _climkit_identifiers(coordinator)
     if isinstance(runtime, SiteRuntime) and runtime.gateway is not None:
         details["gateway"] = _gateway(runtime.gateway)
-    return async_redact_data({**common, **details}, TO_REDACT)
+        hidden |= _gateway_identifiers(runtime.gateway)
+    return _scrub(async_redact_data({**common, **details}, TO_REDACT), hidden)
+
+
+def _identifiers(entry: LinkyClimkitConfigEntry) -> set[str]:
+    """The entry's secrets and identifiers: its redacted data, title and unique id."""
+    found = {str(v) for k, v in entry.data.items() if k in TO_REDACT and v not in (None, "")}
+    return found | {entry.title, entry.unique_id or ""}
+
+
+def _climkit_identifiers(coordinator: ClimkitCoordinator) -> set[str]:
+    state = coordinator.state
+    found = {coordinator.site_id}
+    if state.site is not None:
+        site = state.site
+        found |= {site.id, site.name, site.site_ref or "", site.address or ""}
+    found |= {m.id for m in state.meters} | {m.name or "" for m in state.meters}
+    found |= {s.id for s in state.sensors} | {s.name for s in state.sensors}
+    return found | set(state.sensor_values)
+
+
+def _gateway_identifiers(coordinator: GatewayCoordinator) -> set[str]:
+    found = {coordinator.client.host}
+    for configured in coordinator.meters:
+        found |= {configured.name, configured.meter_id or ""}
+    return found
+
+
+MIN_HIDDEN = 4  # shorter strings (a bus address, "10") would blot out ordinary figures
+
+
+def _scrub(data: dict[str, Any], hidden: set[str]) -> dict[str, Any]:
+    """`data` with every string of `hidden` replaced, in texts and in dictionary keys (two
+    keys that become equal stay apart: `**REDACTED** (2)`)."""
+    texts = sorted((h for h in hidden if len(h) >= MIN_HIDDEN), key=len, reverse=True)
+    scrubbed: dict[str, Any] = _replace(data, texts)
+    return scrubbed
+
+
+def _replace(node: Any, texts: list[str]) -> Any:
+    if isinstance(node, str):
+        for text in texts:
+            if text in node:
+                node = node.replace(text, REDACTED)
+        return node
+    if isinstance(node, list | tuple):
+        return [_replace(item, texts) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out: dict[Any, Any] = {}
+    for key, value in node.items():
+        new = _replace(key, texts) if isinstance(key, str) else key
+        base, count = new, 1
+        while new in out:
+            count += 1
+            new = f"{base} ({count})"
+        out[new] = _replace(value, texts)
+    return out
 
 
 async def _newest(hass: HomeAssistant, series: dict[str, str]) -> dict[str, Any]:
@@ -150,6 +217,10 @@ def _climkit(coordinator: ClimkitCoordinator) -> dict[str, Any]:
     state["latest"] = {
         _climkit_label(coordinator, key): value for key, value in state["latest"].items()
     }
+    index = {s.id: i for i, s in enumerate(coordinator.state.sensors)}
+    state["sensor_values"] = {
+        f"sensor {index.get(key, '?')}": value for key, value in state["sensor_values"].items()
+    }
     return {
         "meters": meters,
         "time_zone": str(coordinator.tz),
@@ -158,6 +229,7 @@ def _climkit(coordinator: ClimkitCoordinator) -> dict[str, Any]:
         "negative_production_values": coordinator.state.clamped,
         "incomplete_rows": coordinator.state.missing,
         "completeness": coordinator.completeness(),
+        "refused_values": coordinator.state.refused,
         "state": state,
     }
 
@@ -187,6 +259,7 @@ def _gateway(coordinator: GatewayCoordinator) -> dict[str, Any]:
                     "valid": reading.valid,
                     "measured_at": _iso(reading.measured_at),
                     "values": dict(reading.values),
+                    "refused_values": reading.refused,
                 },
             }
             for m in coordinator.meters

@@ -30,6 +30,7 @@ from .providers.errors import (
     QuotaError,
     RedirectError,
 )
+from .providers.inputs import clean_base_url, is_clean_credential
 from .schedule import new_offset
 
 _LOGGER = logging.getLogger(__name__)
@@ -41,10 +42,18 @@ USERNAME = TextSelector(TextSelectorConfig(type=TextSelectorType.TEXT, autocompl
 URL = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
 
 
-def api_url(user_input: Mapping[str, Any], default: str) -> str:
-    """The API URL from the collapsed "advanced" section, without a trailing slash."""
+def api_url(user_input: Mapping[str, Any], default: str) -> str | None:
+    """The API URL from the collapsed "advanced" section, without a trailing slash; None when
+    it is not an http(s) URL without credentials, query or whitespace (error `invalid_url`)."""
     advanced = user_input.get(SECTION_ADVANCED) or {}
-    return str(advanced.get(CONF_API_URL) or default).rstrip("/")
+    return clean_base_url(str(advanced.get(CONF_API_URL) or default))
+
+
+def credentials_error(username: str, password: str) -> str | None:
+    """The form error of a Climkit username or password that cannot be sent as typed."""
+    if not is_clean_credential(username) or not is_clean_credential(password):
+        return "invalid_credentials"
+    return None
 
 
 def advanced_section(url: str) -> dict[Any, Any]:

@@ -58,9 +58,13 @@ class Peak:
 class Series:
     """One channel of one meter, in the meter's unit (kWh, m³ or kVA).
 
-    `intervals` are sub-daily amounts, `daily` billing-grade day totals, `peaks` daily maxima.
-    `missing` counts points the provider announced but left empty (null values), `clamped`
-    the negative values it sent where only positive ones make sense.
+    `intervals` are sub-daily amounts, `daily` billing-grade day totals, `peaks` daily maxima,
+    each sorted, one per instant or day. `missing` counts points the provider announced but
+    left empty (null values), `clamped` the negative values it sent where only positive ones
+    make sense (kept, as 0). Points left out: `outside` the requested dates, `duplicates` of
+    an instant or day already read (the first is kept), `refused` values that are not finite
+    or beyond what a meter can measure, `foreign` points of the other direction (production
+    in a consumption answer, or the reverse).
     """
 
     channel: Channel
@@ -70,6 +74,10 @@ class Series:
     peaks: tuple[Peak, ...] = ()
     missing: int = 0
     clamped: int = 0
+    outside: int = 0
+    duplicates: int = 0
+    refused: int = 0
+    foreign: int = 0
 
 
 @dataclass(frozen=True, slots=True)

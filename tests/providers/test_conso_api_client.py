@@ -134,12 +134,12 @@ async def test_fetch_each_v2_type(env: Env, type_: ConsoApiType) -> None:
     channel = Channel.PRODUCTION if production else Channel.CONSUMPTION
 
     if type_ in (ConsoApiType.DAILY_CONSUMPTION, ConsoApiType.DAILY_PRODUCTION):
-        series = parse_daily(body, channel)
+        series = parse_daily(body, channel, START, END)
         assert [d.day for d in series.daily] == days
         for value in series.daily:
             assert value.value == pytest.approx(env.sim.daily_wh(prm, value.day, production) / 1000)
     elif type_.is_load_curve:
-        series = parse_load_curve(body, channel)
+        series = parse_load_curve(body, channel, START, END)
         assert len(series.intervals) == 7 * 48
         first = datetime(2026, 11, 12, tzinfo=PARIS).astimezone(UTC)
         assert series.intervals[0].start == first
@@ -147,7 +147,7 @@ async def test_fetch_each_v2_type(env: Env, type_: ConsoApiType) -> None:
         total_wh = sum(env.sim.curve_wh(prm, d, production) for d in days)
         assert sum(i.value for i in series.intervals) == pytest.approx(total_wh / 1000)
     else:
-        series = parse_max_power(body)
+        series = parse_max_power(body, START, END)
         assert [p.day for p in series.peaks] == days
         for peak in series.peaks:
             va, stamp = env.sim.max_power(prm, peak.day)
@@ -280,12 +280,12 @@ async def test_wrong_shape_is_returned_then_rejected_by_the_parser(env: Env) -> 
     body = await env.client().fetch(ConsoApiType.DAILY_CONSUMPTION, PRM, START, END)
     assert body == {"idPrm": PRM, "foo": []}
     with pytest.raises(InvalidResponseError) as info:
-        parse_daily(body, Channel.CONSUMPTION)
+        parse_daily(body, Channel.CONSUMPTION, START, END)
     assert_error_token_free(info.value)
     with pytest.raises(InvalidResponseError):
-        parse_load_curve(body, Channel.CONSUMPTION)
+        parse_load_curve(body, Channel.CONSUMPTION, START, END)
     with pytest.raises(InvalidResponseError):
-        parse_max_power(body)
+        parse_max_power(body, START, END)
 
 
 # --- errors the simulated service produces by itself --------------------------------------

@@ -543,6 +543,8 @@ class ConsoApiSimulator:
         self.partial_days: dict[date, int] = {}
         self.step_override: dict[date, int] = {}
         self.corrections: dict[date, float] = {}
+        # Rewrites a 200 body (its type, the body) before it is sent: hostile answers.
+        self.body_hook: Callable[[str, dict[str, Any]], None] | None = None
         self.curve_holes: set[date] = set()  # days Enedis has no load curve for (daily only)
         # [I] ADAM-ERR0123: refused when the range *starts* before the activation (True), or
         # only when it lies entirely before it, the days since activation served (False).
@@ -904,19 +906,20 @@ class ConsoApiSimulator:
             return _wrapped(404, ERR_NO_DATA)
         periode = {"dateDebut": start_s, "dateFin": end_s}
         if type_ in DAILY_TYPES:
-            return _json_resp(200, self._daily_body(meter, days, periode, production))
-        if curve:
-            return _json_resp(200, self._curve_body(meter, days, periode, production))
-        return _json_resp(
-            200,
-            self._max_power_body(
+            body = self._daily_body(meter, days, periode, production)
+        elif curve:
+            body = self._curve_body(meter, days, periode, production)
+        else:
+            body = self._max_power_body(
                 meter,
                 days,
                 periode,
                 params["mesuresPas"] or "P1D",
                 params["grandeurPhysique"] or "PMA",
-            ),
-        )
+            )
+        if self.body_hook is not None:
+            self.body_hook(type_, body)
+        return _json_resp(200, body)
 
     def _served_days(self, meter: MeterProfile, start: date, end: date, curve: bool) -> list[date]:
         first = max(start, meter.activation)

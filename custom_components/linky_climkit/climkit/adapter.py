@@ -38,6 +38,7 @@ class PreparedWindow:
     batch: Batch = field(default_factory=Batch)
     negative: int = 0
     missing: int = 0
+    refused: int = 0
     storage_seen: bool = False
     last_end: datetime | None = None
 
@@ -88,6 +89,7 @@ def prepare_window(
     prepared = PreparedWindow(
         negative=parsed.negative,
         missing=parsed.missing,
+        refused=parsed.refused,
         storage_seen=parsed.storage_seen,
         last_end=parsed.last_end,
     )

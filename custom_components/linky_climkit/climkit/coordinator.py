@@ -265,6 +265,7 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
         )
         self.state.clamped += window.negative
         self.state.missing += window.missing
+        self.state.refused += window.refused
         self.state.storage = self.state.storage or window.storage_seen
         if window.last_end is not None and (
             self.state.last_data_end is None or window.last_end > self.state.last_data_end

@@ -26,6 +26,7 @@ from ..flow_base import (
     ProviderFlowSteps,
     advanced_section,
     api_url,
+    credentials_error,
     error_key,
     multi_select,
 )
@@ -38,7 +39,12 @@ CONF_SITES = "sites"
 async def climkit_sites(
     hass: HomeAssistant, data: Mapping[str, Any]
 ) -> tuple[dict[str, str], str | None]:
-    """Authenticate and list the account's sites {id: name}; or the error key."""
+    """Authenticate and list the account's sites {id: name}; or the error key (nothing is
+    sent when the URL or the credentials cannot be)."""
+    if data.get(CONF_API_URL) is None:
+        return {}, "invalid_url"
+    if error := credentials_error(data[CONF_USERNAME], data[CONF_PASSWORD]):
+        return {}, error
     client = climkit_client(hass, data)
     try:
         await client.authenticate()
@@ -64,18 +70,18 @@ class ClimkitFlowSteps(ProviderFlowSteps):
         errors: dict[str, str] = {}
         url = climkit.DEFAULT_BASE_URL
         if user_input is not None:
-            url = api_url(user_input, url)
             data = {
                 CONF_PROVIDER: PROVIDER_CLIMKIT,
-                CONF_USERNAME: user_input[CONF_USERNAME].strip(),
-                CONF_PASSWORD: user_input[CONF_PASSWORD],
-                CONF_API_URL: url,
+                CONF_USERNAME: str(user_input[CONF_USERNAME]).strip(),
+                CONF_PASSWORD: str(user_input[CONF_PASSWORD]),
+                CONF_API_URL: api_url(user_input, url),
             }
             sites, error = await climkit_sites(self.hass, data)
             if error is None:
                 self._data, self._sites = data, sites
                 return await self.async_step_sites()
             errors["base"] = error
+            url = data[CONF_API_URL] or url
         return self.async_show_form(
             step_id="climkit",
             data_schema=vol.Schema(

@@ -28,6 +28,7 @@ class ClimkitState:
     storage: bool = False
     clamped: int = 0  # negative production values received (kept as given; the name is stored)
     missing: int = 0  # rows without one of the site's figures
+    refused: int = 0  # values not finite or absurd, rows stamped out of range
     latest: dict[str, tuple[date, float]] = field(default_factory=dict)
     last_error: str | None = None
     last_error_at: datetime | None = None
@@ -68,6 +69,7 @@ class ClimkitState:
             "storage": self.storage,
             "clamped": self.clamped,
             "missing": self.missing,
+            "refused": self.refused,
             "latest": {k: [d.isoformat(), v] for k, (d, v) in self.latest.items()},
             "last_error": self.last_error,
             "last_error_at": iso(self.last_error_at),
@@ -104,6 +106,7 @@ class ClimkitState:
             storage=bool(data.get("storage", False)),
             clamped=int(data.get("clamped", 0)),
             missing=int(data.get("missing", 0)),
+            refused=int(data.get("refused", 0)),
             latest={
                 k: (date.fromisoformat(v[0]), float(v[1]))
                 for k, v in data.get("latest", {}).items()

@@ -21,13 +21,13 @@ def channel_of(type_: ConsoApiType) -> Channel:
     return Channel.PRODUCTION if type_ in PRODUCTION_TYPES else Channel.CONSUMPTION
 
 
-def parse(type_: ConsoApiType, payload: dict[str, Any]) -> Series:
-    """One answer of `type_` as a series."""
+def parse(type_: ConsoApiType, payload: dict[str, Any], start: date, end: date) -> Series:
+    """One answer of `type_` for the days [start, end) as a series (nothing outside them)."""
     if type_ is ConsoApiType.MAX_POWER:
-        return parse_max_power(payload)
+        return parse_max_power(payload, start, end)
     if type_.is_load_curve:
-        return parse_load_curve(payload, channel_of(type_))
-    return parse_daily(payload, channel_of(type_))
+        return parse_load_curve(payload, channel_of(type_), start, end)
+    return parse_daily(payload, channel_of(type_), start, end)
 
 
 @dataclass(slots=True)

@@ -31,13 +31,19 @@ from ..providers.errors import (
     NoDataError,
     ProviderError,
 )
+from ..providers.inputs import MAX_TOKEN, is_clean_token
 from ..providers.token import TokenInfo, decode_token, is_valid_prm
 from .budget import Priority
 from .budget_store import BudgetRefused, async_get_budget
 
 
 def check_token(token: str) -> tuple[TokenInfo | None, str | None]:
-    """Read a Conso API token locally; the error key when it cannot be used."""
+    """Read a Conso API token locally (surrounding whitespace already stripped); the error
+    key when it cannot be used."""
+    if len(token) > MAX_TOKEN:
+        return None, "invalid_token"
+    if not is_clean_token(token):
+        return None, "token_characters"
     try:
         info = decode_token(token)
     except AuthError:
@@ -76,24 +82,24 @@ class LinkyFlowSteps(ProviderFlowSteps):
     async def async_step_linky(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask for the Conso API token."""
         errors: dict[str, str] = {}
-        url = conso_api.DEFAULT_BASE_URL
+        shown = conso_api.DEFAULT_BASE_URL
         if user_input is not None:
-            url = api_url(user_input, url)
-            info, error = check_token(user_input[CONF_TOKEN])
+            url = api_url(user_input, conso_api.DEFAULT_BASE_URL)
+            token = str(user_input[CONF_TOKEN]).strip()
+            info, error = check_token(token)
             if info is not None and not any(is_valid_prm(p) for p in info.prms):
                 error = "invalid_prm"
-            if error is None and info is not None:
+            if url is None:
+                error = "invalid_url"
+            if error is None and info is not None and url is not None:
                 self._info = info
-                self._data = {
-                    CONF_PROVIDER: PROVIDER_LINKY,
-                    CONF_TOKEN: user_input[CONF_TOKEN].strip(),
-                    CONF_API_URL: url,
-                }
+                self._data = {CONF_PROVIDER: PROVIDER_LINKY, CONF_TOKEN: token, CONF_API_URL: url}
                 return await self.async_step_prms()
             errors["base"] = error or "invalid_token"
+            shown = url or shown
         return self.async_show_form(
             step_id="linky",
-            data_schema=vol.Schema({vol.Required(CONF_TOKEN): PASSWORD, **advanced_section(url)}),
+            data_schema=vol.Schema({vol.Required(CONF_TOKEN): PASSWORD, **advanced_section(shown)}),
             errors=errors,
             description_placeholders={"token_url": "https://conso.boris.sh"},
         )

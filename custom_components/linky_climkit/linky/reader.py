@@ -48,7 +48,7 @@ class ConsoApiReader:
         now = dt_util.utcnow()
         try:
             payload = await self.client.fetch(type_, self.prm, start, end)
-            series = parse(type_, payload)
+            series = parse(type_, payload, start, end)
         except HistoryLimitError as err:
             self.answered += 1
             outcome.last_success, outcome.last_error = now, type(err).__name__
@@ -76,6 +76,7 @@ class ConsoApiReader:
         outcome.last_success, outcome.last_error = now, None
         self.state.missing_points += series.missing
         self.state.clamped_points += series.clamped
+        self.state.count_dropped(series)
         into.add(series)
         into.asked.append((type_, start, end))
         return series

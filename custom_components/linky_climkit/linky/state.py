@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from ..backoff import seconds
-from ..model import Channel
+from ..model import Channel, Series
 from ..pipeline import Imported
 from ..storage import iso, to_date, to_datetime
 
@@ -58,11 +58,23 @@ class LinkyState:
     production_refused: bool = False
     missing_points: int = 0
     clamped_points: int = 0
+    dropped_points: dict[str, int] = field(default_factory=dict)  # by reason (README)
     latest_consumption: tuple[date, float] | None = None
     latest_production: tuple[date, float] | None = None
     latest_peak: tuple[date, float, datetime] | None = None
     outcomes: dict[str, TypeOutcome] = field(default_factory=dict)
     last_import: dict[str, Any] = field(default_factory=dict)
+
+    def count_dropped(self, series: Series) -> None:
+        """Add the points an answer left out, by reason."""
+        for reason, count in (
+            ("outside_requested_dates", series.outside),
+            ("duplicates", series.duplicates),
+            ("refused_values", series.refused),
+            ("other_direction", series.foreign),
+        ):
+            if count:
+                self.dropped_points[reason] = self.dropped_points.get(reason, 0) + count
 
     def outcome(self, type_: str) -> TypeOutcome:
         """The outcome record of a type, created on first use."""
@@ -110,6 +122,7 @@ class LinkyState:
             "production_refused": self.production_refused,
             "missing_points": self.missing_points,
             "clamped_points": self.clamped_points,
+            "dropped_points": dict(self.dropped_points),
             "latest_consumption": _pair(self.latest_consumption),
             "latest_production": _pair(self.latest_production),
             "latest_peak": None
@@ -152,6 +165,7 @@ class LinkyState:
             production_refused=bool(data.get("production_refused", False)),
             missing_points=int(data.get("missing_points", 0)),
             clamped_points=int(data.get("clamped_points", 0)),
+            dropped_points={str(k): int(v) for k, v in (data.get("dropped_points") or {}).items()},
             latest_consumption=_unpair(data.get("latest_consumption")),
             latest_production=_unpair(data.get("latest_production")),
             latest_peak=None

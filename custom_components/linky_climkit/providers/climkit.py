@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 
+from .body import read_text
 from .climkit_model import MeterInfo, SiteInfo, SiteSensor, address_text, parse_instant
 from .errors import (
     AuthError,
@@ -44,6 +45,7 @@ MAX_RETRIES = 3
 BACKOFF = (2.0, 4.0, 8.0)
 MAX_WAIT = 30.0  # seconds: the longest sleep inside a request (a Retry-After beyond is raised)
 LARGE_BODY = 256 * 1024  # characters; bigger answers are decoded in a worker thread
+MAX_BODY = 64 * 1024**2  # a 30-day window of a site with ~150 consumers (README, body.py)
 ID_PATTERN = re.compile(r"^[0-9a-f]{24}$")
 METER_TYPES = ("electricity", "heating", "cold_water", "hot_water")
 
@@ -342,7 +344,9 @@ class ClimkitClient:
                 ) as response:
                     status = response.status
                     retry_header = response.headers.get("Retry-After")
-                    text = await response.text(errors="replace")
+                    text = await read_text(response, MAX_BODY, "Climkit")
+            except ValueError as err:  # what aiohttp refuses to send (a header, the URL)
+                raise RequestError(f"Climkit request not sendable ({type(err).__name__})") from err
             except TimeoutError as err:
                 raise ProviderConnectionError("Climkit did not answer in time") from err
             except aiohttp.ClientError as err:
@@ -360,7 +364,7 @@ def _decode(status: int, text: str, retry_header: str | None, now: datetime, pat
     if status == 200:
         try:
             return json.loads(text)
-        except ValueError as err:
+        except (ValueError, RecursionError) as err:
             raise InvalidResponseError("Climkit answered 200 with a body that is not JSON") from err
     if (redirected := redirect_error(status, "Climkit")) is not None:
         raise redirected
@@ -384,7 +388,7 @@ def _decode(status: int, text: str, retry_header: str | None, now: datetime, pat
 def _message(text: str) -> str:
     try:
         body = json.loads(text)
-    except ValueError:
+    except ValueError, RecursionError:
         return "non-JSON body"
     if isinstance(body, dict) and isinstance(body.get("msg"), str):
         return str(body["msg"])[:120]
@@ -428,7 +432,7 @@ def _int(value: Any) -> int | None:
 def _float(value: Any) -> float | None:
     try:
         return float(value)
-    except TypeError, ValueError:
+    except TypeError, ValueError, OverflowError:
         return None
 
 

@@ -15,13 +15,16 @@ from typing import Any
 
 import aiohttp
 
+from .body import read_text
 from .climkit_model import parse_instant
 from .errors import (
     InvalidResponseError,
     NoDataError,
     ProviderConnectionError,
+    RequestError,
     UpstreamError,
 )
+from .inputs import has_unsafe_characters, is_host_name
 
 DEFAULT_PORT = 8080
 DEFAULT_TIMEOUT = 5.0
@@ -33,6 +36,23 @@ REGISTERS: Mapping[str, tuple[str, ...]] = {
     "hot_water": ("vol_m3",),
 }
 MAX_ADDRESS = 250  # M-Bus primary addresses are 1–250
+# Beyond these a register is a corrupt reading, refused (an index that jumped to 1e300 would
+# stay there: indexes never go down): 1e9 kWh or m³ for an index, 100 MW, 100,000 A, 1,000 °C.
+REGISTER_CAPS: Mapping[str, float] = {
+    "en_im": 1e9,
+    "en_ex": 1e9,
+    "heat_energy_kwh": 1e9,
+    "vol_m3": 1e9,
+    "L1_a": 1e5,
+    "L2_a": 1e5,
+    "L3_a": 1e5,
+    "total_W": 1e8,
+    "power_kw": 1e5,
+    "diff_temp": 1e3,
+    "flow_temp": 1e3,
+    "vol_flow_m3_h": 1e6,
+}
+MAX_BODY = 64 * 1024  # one meter's registers are a few hundred bytes
 
 
 class GatewayUnreachableError(ProviderConnectionError):
@@ -54,11 +74,13 @@ class GatewayMeter:
 
 @dataclass(frozen=True, slots=True)
 class GatewayReading:
-    """One meter's registers (only the finite numbers), its validity and its time."""
+    """One meter's registers (only the plausible numbers; `refused` counts the others that
+    were numbers), its validity and its time."""
 
     values: Mapping[str, float]
     valid: bool
     measured_at: datetime | None
+    refused: int = 0
 
 
 class GatewayClient:
@@ -100,7 +122,11 @@ class GatewayClient:
                 timeout=self._timeout,
             ) as response:
                 status = response.status
-                text = await response.text(errors="replace")
+                text = await read_text(response, MAX_BODY, "The gateway")
+        except ValueError as err:  # what aiohttp refuses to send (the flow checks the host)
+            raise RequestError(
+                f"The gateway request cannot be sent ({type(err).__name__})"
+            ) from err
         except aiohttp.ClientConnectorError as err:
             raise GatewayUnreachableError(
                 f"The gateway at {self.host}:{self.port} cannot be reached"
@@ -126,30 +152,38 @@ def parse_reading(status: int, text: str, meter: GatewayMeter) -> GatewayReading
         raise UpstreamError(f"Unexpected answer {status} from the gateway", status=status)
     try:
         body = json.loads(text)
-    except ValueError as err:
+    except (ValueError, RecursionError) as err:
         raise InvalidResponseError(f"The gateway's answer for {meter.key} is not JSON") from err
     if not isinstance(body, dict):
         raise InvalidResponseError(f"The gateway's answer for {meter.key} is not an object")
-    values = {
-        key: number
-        for key in REGISTERS[meter.type]
-        if (number := _number(body.get(key))) is not None
-    }
+    values: dict[str, float] = {}
+    refused = 0
+    for key in REGISTERS[meter.type]:
+        number = _number(body.get(key))
+        if number is None:
+            continue
+        if -REGISTER_CAPS[key] <= number <= REGISTER_CAPS[key]:  # NaN and infinities fail
+            values[key] = number
+        else:
+            refused += 1
     return GatewayReading(
         values=values,
         valid=body.get("valid") is not False,
         measured_at=parse_instant(body.get("ts")),
+        refused=refused,
     )
 
 
 def _number(value: Any) -> float | None:
+    """A register's number (infinite when beyond any float); None when it is not one."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         return None
     try:
-        number = float(value)
+        return float(value)
     except ValueError:
         return None
-    return number if math.isfinite(number) else None
+    except OverflowError:
+        return math.inf
 
 
 def parse_addresses(text: str) -> list[int] | None:
@@ -165,15 +199,19 @@ def parse_addresses(text: str) -> list[int] | None:
 
 def clean_host(text: str) -> str | None:
     """A host name or IP address as typed (a pasted `http://host:8080/` is accepted);
-    None when it is not one."""
+    None when it is not one (see `inputs.is_host_name`)."""
     host = text.strip()
+    if has_unsafe_characters(host) or any(c.isspace() or c in "@?#" for c in host):
+        return None
     if "://" in host:
         host = host.split("://", 1)[1]
     host = host.split("/", 1)[0]
     if host.startswith("["):
-        host = host[1:].split("]", 1)[0]
+        inside, bracket, rest = host[1:].partition("]")
+        if not bracket or (rest and not rest.startswith(":")):
+            return None
+        host = inside
     elif host.count(":") == 1:
         host = host.split(":", 1)[0]
-    if not host or any(c.isspace() for c in host) or any(c in host for c in "@?#"):
-        return None
-    return host.lower()
+    host = host.lower()
+    return host if is_host_name(host) else None

@@ -71,7 +71,10 @@ def parse_instant(value: Any) -> datetime | None:
     if isinstance(value, dict) and "$date" in value:
         value = value["$date"]
     if isinstance(value, str) and value.strip().isdigit():
-        value = int(value)
+        try:
+            value = int(value)
+        except ValueError:  # digits int() refuses ("²", or more than 4,300 of them)
+            return None
     if isinstance(value, int | float) and not isinstance(value, bool):
         return epoch(value)
     if isinstance(value, str):

@@ -7,7 +7,9 @@ self-consumption `self`, a consumer's grid import `ext_<id>`. A figure is derive
 row does not carry its key at all (docs/climkit.md §2.5 identities): grid import =
 consumption − self-consumption, grid export = production − self-consumption − battery charge +
 battery discharge. A value that is null or unreadable is left out: its quarter-hour is missing
-for that series only.
+for that series only. A value that is not finite or beyond 10,000 (kWh or m³ in a quarter-hour,
+40 MW on average: no site comes near) is refused and counted, and so is a row stamped outside
+1990–2200 when the rows are read for a window (it cannot be in it).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from .errors import InvalidResponseError
 
 QUARTER = timedelta(minutes=15)
 SNAP = 1e-9
+MAX_QUARTER = 10_000.0  # kWh (or m³) in one quarter-hour, either sign
 WATER_TYPES = ("cold_water", "hot_water")
 
 type Owner = str
@@ -33,10 +36,11 @@ type Owner = str
 @dataclass(slots=True)
 class ParsedRows:
     """What reading rows found: negative production (kept as given), rows missing a site
-    figure, storage, the newest end."""
+    figure, values (or rows) refused, storage, the newest end."""
 
     negative: int = 0
     missing: int = 0
+    refused: int = 0
     storage_seen: bool = False
     last_end: datetime | None = None
 
@@ -57,10 +61,16 @@ def channel_of_type(meter_type: str) -> Channel:
 
 def parse_timestamp(raw: Any, tz: ZoneInfo) -> datetime:
     """`"2022-05-05 17:00:00+02:00"`; naive strings are site-local; numbers are epoch (s or ms)."""
+    if (instant := _instant(raw, tz)) is None:
+        raise InvalidResponseError("A row timestamp is out of range")
+    return instant
+
+
+def _instant(raw: Any, tz: ZoneInfo) -> datetime | None:
+    """A row's end as UTC; None when out of range (1990–2200); InvalidResponseError when it
+    is not a timestamp at all."""
     if isinstance(raw, int | float) and not isinstance(raw, bool):
-        if (instant := epoch(raw)) is None:
-            raise InvalidResponseError("A row timestamp is out of range")
-        parsed = instant
+        parsed = epoch(raw)
     elif isinstance(raw, str):
         try:
             parsed = datetime.fromisoformat(raw)
@@ -68,33 +78,26 @@ def parse_timestamp(raw: Any, tz: ZoneInfo) -> datetime:
             raise InvalidResponseError("A row timestamp cannot be read") from err
     else:
         raise InvalidResponseError("A row has no timestamp")
-    if not 1990 <= parsed.year <= 2200:
-        raise InvalidResponseError("A row timestamp is out of range")
+    if parsed is None or not 1990 <= parsed.year <= 2200:
+        return None
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)).astimezone(UTC)
 
 
-def _number(row: dict[str, Any], key: str) -> float | None:
+def _number(row: dict[str, Any], key: str, parsed: ParsedRows) -> float | None:
     value = row.get(key)
-    if type(value) is float:  # nearly every value: skip the generic checks
-        if not math.isfinite(value):
+    if type(value) is not float:  # nearly every value is: skip the generic checks
+        if value is None or isinstance(value, bool) or not isinstance(value, int | float | str):
             return None
-        return 0.0 if abs(value) < SNAP else value
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, str):
         try:
             value = float(value)
         except ValueError:
             return None
-    if not isinstance(value, int | float):
+        except OverflowError:  # an integer beyond any float
+            value = math.inf
+    if not -MAX_QUARTER <= value <= MAX_QUARTER:  # NaN and infinities fail too
+        parsed.refused += 1
         return None
-    try:
-        number = float(value)
-    except OverflowError:
-        return None
-    if not math.isfinite(number):
-        return None
-    return 0.0 if abs(number) < SNAP else number
+    return 0.0 if abs(value) < SNAP else value
 
 
 def row_values(
@@ -115,7 +118,12 @@ def row_values(
     low, high = window if window is not None else (None, None)
     seen: set[datetime] = set()
     for row in rows:
-        end = parse_timestamp(row.get("timestamp"), tz)
+        end = _instant(row.get("timestamp"), tz)
+        if end is None:
+            if window is None:
+                raise InvalidResponseError("A row timestamp is out of range")
+            parsed.refused += 1
+            continue
         if end in seen:
             continue
         seen.add(end)
@@ -150,7 +158,7 @@ def _electricity(
 ) -> dict[tuple[Owner, Channel], float]:
     values: dict[tuple[Owner, Channel], float] = {}
     for key, channel in SITE_FIGURES:
-        number = _number(row, key)
+        number = _number(row, key, parsed)
         if number is not None:
             values[(site_id, channel)] = number
     conso = values.get((site_id, Channel.CONSUMPTION))
@@ -169,14 +177,14 @@ def _electricity(
     if any((site_id, channel) not in values for _, channel in SITE_FIGURES[:SITE_CORE]):
         parsed.missing += 1
     for meter in meters:
-        total = _number(row, f"total_{meter.id}")
+        total = _number(row, f"total_{meter.id}", parsed)
         if meter.role == "production":
             if total is not None:
                 values[(meter.id, Channel.PRODUCTION)] = total
             continue
-        mine = _number(row, f"self_{meter.id}")
+        mine = _number(row, f"self_{meter.id}", parsed)
         ext_key = f"ext_{meter.id}"
-        grid = _number(row, ext_key)
+        grid = _number(row, ext_key, parsed)
         if grid is None and ext_key not in row and total is not None and mine is not None:
             grid = total - mine
         # A meter added or removed during the window has no column: its quarter is missing.
@@ -196,7 +204,7 @@ def _other(
     channel = channel_of_type(meter_type)
     values: dict[tuple[Owner, Channel], float] = {}
     for meter in meters:
-        total = _number(row, f"total_{meter.id}")
+        total = _number(row, f"total_{meter.id}", parsed)
         if total is not None:
             values[(meter.id, channel)] = total
     if not values:

@@ -14,6 +14,7 @@ from typing import Any
 
 import aiohttp
 
+from .body import read_text
 from .errors import (
     AuthError,
     BlockedError,
@@ -31,6 +32,9 @@ from .http import redirect_error
 
 DEFAULT_BASE_URL = "https://conso.boris.sh/api"
 DEFAULT_TIMEOUT = 30.0
+# A 7-day load curve is about 30 kB (90 kB at a 10-minute step), a year of daily figures
+# about 20 kB: anything beyond 4 MiB is not an answer to our requests.
+MAX_BODY = 4 * 1024**2
 
 
 class ConsoApiType(StrEnum):
@@ -118,7 +122,9 @@ class ConsoApiClient:
             ) as response:
                 status = response.status
                 content_type = response.headers.get("Content-Type", "")
-                text = await response.text(errors="replace")
+                text = await read_text(response, MAX_BODY, "Conso API")
+        except ValueError as err:  # what aiohttp refuses to send (the flow checks the input)
+            raise RequestError(f"The request cannot be sent ({type(err).__name__})") from err
         except TimeoutError as err:
             raise ProviderConnectionError("Conso API did not answer in time") from err
         except aiohttp.ClientError as err:
@@ -135,7 +141,7 @@ class ConsoApiClient:
 def _parse_ok(text: str) -> dict[str, Any]:
     try:
         body = json.loads(text)
-    except ValueError as err:
+    except (ValueError, RecursionError) as err:
         raise InvalidResponseError("Conso API answered 200 with a body that is not JSON") from err
     if not isinstance(body, dict):
         raise InvalidResponseError("Conso API answered 200 with JSON that is not an object")
@@ -194,7 +200,7 @@ def map_error(status: int, content_type: str, text: str) -> ProviderError:
         parsed = json.loads(text)
         if isinstance(parsed, dict):
             body, is_json = parsed, True
-    except ValueError:
+    except ValueError, RecursionError:
         pass
     code, description = _enedis_error(body) if is_json else (None, None)
     message = body.get("message") if is_json else None
