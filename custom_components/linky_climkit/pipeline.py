@@ -131,21 +131,19 @@ class Pipeline:
                 start = day_start(min(days), self.tz)
                 end = day_start(max(days) + timedelta(days=1), self.tz)
                 await self.journal.begin(intent, Intent(Kind.PRICE, channel.value, start, end))
-            try:
-                result = await self.importer.import_days(
-                    self.spec(meter, channel), days, keep_stored_totals=keep_stored_totals
-                )
-                done.rows += result.rows_written
-                self.ledger.imported(ledger_key, days, partial)
-                complete = [day for day in days if day not in partial]
-                if complete:
-                    done.newest[key] = days[max(complete)]
-                if meter == self.meter:
-                    self.costs.remember(channel, batch.curves.get(channel, ()))
-                    await self.costs.imported(channel, result.changed_days)
-            finally:
-                if priced:
-                    self.journal.queued(intent)
+            result = await self.importer.import_days(
+                self.spec(meter, channel), days, keep_stored_totals=keep_stored_totals
+            )
+            done.rows += result.rows_written
+            self.ledger.imported(ledger_key, days, partial)
+            complete = [day for day in days if day not in partial]
+            if complete:
+                done.newest[key] = days[max(complete)]
+            if meter == self.meter:
+                self.costs.remember(channel, batch.curves.get(channel, ()))
+                await self.costs.imported(channel, result.changed_days)
+            if priced:  # a step that raised leaves its intent open for the next start
+                self.journal.queued(intent)
             if result.changed_days:
                 done.changed[key] = sorted(result.changed_days)
         for key, peaks in sorted(batch.peaks.items()):

@@ -26,7 +26,14 @@ from .backoff import BackoffState, Bases
 from .const import DOMAIN
 from .faults import fault_point
 from .pipeline import Pipeline
-from .providers.errors import AuthError, ProviderError
+from .providers.errors import (
+    AuthError,
+    InvalidResponseError,
+    ProviderError,
+    RedirectError,
+    RequestError,
+    UpstreamError,
+)
 from .repair_issues import local_time
 
 type ErrorKeys = tuple[tuple[type[ProviderError], str], ...]
@@ -42,6 +49,15 @@ def describe(err: Exception) -> str:
 
 
 _LOGGER = logging.getLogger(__package__)
+REPAIR_FAILURE_PAUSE = timedelta(hours=3)  # filling a gap failed: the repairs wait this long
+
+
+def repair_may_wait(err: ProviderError) -> bool:
+    """Whether an error met while filling a gap only pauses the repairs (a passing outage, an
+    answer refused): the entry's back-off, which also delays the daily sync, is for what
+    concerns the whole entry (credentials, consent, quota, a redirect, a site gone)."""
+    local = (UpstreamError, RequestError, InvalidResponseError)
+    return isinstance(err, local) and not isinstance(err, RedirectError)
 
 
 class SyncRefused(Exception):

@@ -11,8 +11,9 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
+from custom_components.linky_climkit.climkit.coordinator import ClimkitCoordinator
 from tests.climkit.test_import import setup_site, zurich
-from tests.climkit.test_partial import assert_matches_simulator, small_site
+from tests.climkit.test_partial import assert_matches_simulator, next_daily_sync, small_site
 from tests.conftest import CH_NOW, ZURICH
 from tests.simulators.climkit import ClimkitSimulator
 
@@ -54,3 +55,32 @@ async def test_twelve_days_off_are_caught_up(
         assert counts["complete"] >= (back.date() - first).days - 2
     finally:
         await sim.stop()
+
+
+async def test_the_site_state_is_saved_only_once_the_rows_are_committed(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    socket_enabled: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every save of the site's state and ledger (history cursor, days marked imported),
+    the site sensors' saves included, comes after the recorder committed what was queued."""
+    saves: list[set[str]] = []
+    original = ClimkitCoordinator._save
+
+    async def save(self: ClimkitCoordinator) -> None:
+        saves.append(set(self.pipeline.importer._queued))
+        await original(self)
+
+    monkeypatch.setattr(ClimkitCoordinator, "_save", save)
+    await zurich(hass)
+    freezer.move_to(CH_NOW)
+    sim = ClimkitSimulator([small_site(CH_NOW - timedelta(days=40))])
+    await sim.start()
+    try:
+        coordinator = await setup_site(hass, sim)
+        await next_daily_sync(hass, coordinator, freezer)  # the site sensors are read then
+    finally:
+        await sim.stop()
+    assert len(saves) >= 3
+    assert saves == [set()] * len(saves)

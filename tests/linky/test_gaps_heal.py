@@ -170,3 +170,46 @@ async def test_a_late_correction_older_than_a_week_is_picked_up(
     await advance(paris, freezer, [coordinator], NOW + timedelta(days=1, hours=3))
 
     await assert_days_match(paris, meter_sim, corrected, corrected, hours=24)
+
+
+@pytest.mark.usefixtures("recorder_mock")
+@pytest.mark.parametrize("refuses_start", [False, True], ids=["span", "start"])
+async def test_a_meter_activated_twenty_days_ago_syncs_every_day(
+    paris: HomeAssistant,
+    meter_sim: ConsoApiSimulator,
+    freezer: FrozenDateTimeFactory,
+    refuses_start: bool,
+) -> None:
+    """Activated 20 days ago: the daily sync never asks before the activation (its 35-day
+    figures would be refused under one reading), so every day completes."""
+    activation = NOW.date() - timedelta(days=20)
+    meter_sim.meters[PRM].activation = activation
+    meter_sim.activation_refuses_start = refuses_start
+    freezer.move_to(NOW)
+    _, coordinator = await setup_linky(paris, meter_sim, PRM)
+    for day in (1, 2, 3):
+        await advance(paris, freezer, [coordinator], NOW + timedelta(days=day, hours=3))
+        assert coordinator.have_yesterday(), day
+    last = (NOW + timedelta(days=3)).date() - timedelta(1)
+    await assert_days_match(paris, meter_sim, activation, last, hours=None)
+
+
+@pytest.mark.usefixtures("recorder_mock")
+async def test_a_failed_repair_pauses_the_repairs_not_the_entry(
+    paris: HomeAssistant, meter_sim: ConsoApiSimulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """Enedis fails (500) while a gap is filled: the repairs pause for hours, the entry keeps
+    no back-off (its daily sync is not delayed) and its entities stay available."""
+    freezer.move_to(NOW)
+    _, coordinator = await setup_linky(paris, meter_sim, PRM)
+    assert not coordinator.history_complete()
+    meter_sim.add_fault("technical_error", types={"courbe_de_charge_consommation"}, remaining=1)
+    calls = len(meter_sim.calls)
+    await advance(paris, freezer, [coordinator], NOW + timedelta(hours=1))
+    assert len(meter_sim.calls) == calls + 1  # the failed call, then no more repairs
+    assert coordinator.state.backoff_until is None
+    assert coordinator.last_update_success
+    assert coordinator.next_run is not None
+    assert coordinator.next_run >= NOW + timedelta(hours=3)
+    await advance(paris, freezer, [coordinator], NOW + timedelta(days=1, hours=1))
+    assert coordinator.have_yesterday()

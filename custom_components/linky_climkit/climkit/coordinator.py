@@ -36,7 +36,13 @@ from ..statistics.importer import Importer
 from ..statistics.ledger import Ledger, Mark, gaps
 from ..statistics.ledger_seed import seed_from_statistics
 from ..storage import LedgerStore
-from ..sync import ScheduledCoordinator, SyncRefused, describe
+from ..sync import (
+    REPAIR_FAILURE_PAUSE,
+    ScheduledCoordinator,
+    SyncRefused,
+    describe,
+    repair_may_wait,
+)
 from ..tariffs.costs import CostBook
 from .adapter import PreparedWindow, prepare_window
 from .state import ClimkitData, ClimkitState, latest_key
@@ -163,8 +169,14 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
         elif self.state.requested:
             await self._run_requested()
         elif now >= self._repair_at and (repair := self._next_repair()):
-            await self._fetch_days(*repair, "repair")
             self._repair_at = now + REPAIR_PAUSE
+            try:
+                await self._fetch_days(*repair, "repair")
+            except ProviderError as err:
+                if not repair_may_wait(err):
+                    raise
+                self._repair_at = now + REPAIR_FAILURE_PAUSE
+                _LOGGER.info("Filling the history paused: %s", describe(err))
         if self.read_site_sensors is not None:
             await self.read_site_sensors(synced)
 
@@ -178,8 +190,9 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
             await self._ledger_store.async_save(self.pipeline.ledger)
 
     async def async_save(self) -> None:
-        """Persist the site's state (the site's sensors, read apart, are part of it)."""
-        await self._save()
+        """Persist the site's state (the site's sensors, read apart, are part of it), once
+        the rows a running import queued are committed: the state holds its cursors."""
+        await self._save_progress()
 
     def _after_run(self) -> None:
         self._running = False

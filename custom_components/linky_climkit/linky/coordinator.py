@@ -38,7 +38,13 @@ from ..statistics.importer import Importer
 from ..statistics.ledger import Ledger
 from ..statistics.ledger_seed import seed_from_statistics
 from ..storage import LedgerStore, entry_store
-from ..sync import ScheduledCoordinator, SyncRefused
+from ..sync import (
+    REPAIR_FAILURE_PAUSE,
+    ScheduledCoordinator,
+    SyncRefused,
+    describe,
+    repair_may_wait,
+)
 from ..tariffs.costs import CostBook
 from .adapter import PRODUCTION_TYPES, Collected, channel_of
 from .budget import Priority
@@ -246,6 +252,9 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
         # Daily figures over 35 days, the load curve's week and peaks over 7: one call each;
         # Enedis' late corrections (BEST values) of the older days come with the same call.
         corrections = today - timedelta(days=CORRECTION_DAYS)
+        if (known := self.ledger.history.ceiling or self.ledger.history.floor) is not None:
+            # a recent activation: never ask before it (or while it is being probed)
+            corrections = min(start, max(corrections, known))
         try:
             daily_type = ConsoApiType.DAILY_CONSUMPTION
             await self.reader.fetch(daily_type, corrections, today, Priority.DAILY, collected)
@@ -286,6 +295,7 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
         """What the ledger misses (older gaps, the hourly history, the history floor), a few
         calls a run from what the daily syncs leave; each call's days are saved once
         imported."""
+        pause = REPAIR_PAUSE
         try:
             for _ in range(REPAIR_CALLS_PER_RUN):
                 found = self._next_repair_task()
@@ -300,8 +310,13 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
                 if reason == "import_history":
                     self.state.requested.pop(0)
                 await self._save_progress()
+        except ProviderError as err:
+            if not repair_may_wait(err):
+                raise
+            pause = REPAIR_FAILURE_PAUSE
+            _LOGGER.info("Filling the history paused for %s: %s", pause, describe(err))
         finally:
-            self._next_repair = dt_util.utcnow() + REPAIR_PAUSE
+            self._next_repair = dt_util.utcnow() + pause
 
     async def _import(self, collected: Collected, reason: str) -> None:
         """Import what a run fetched (a day already stored keeps its billing total when the

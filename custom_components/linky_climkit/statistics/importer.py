@@ -243,18 +243,16 @@ class Importer:
             intent = Intent(kind, spec.statistic_id, block_start, block_end, spec.unit, rows)
             await journal.begin(key, intent)
             fault_point("import.intent")
-        try:
-            await self._write(spec, to_write, replace)
-            result.rows_written = len(to_write)
-            if shift:
-                await fault_point_committed(self._hass, "import.written")
-                get_instance(self._hass).async_adjust_statistics(
-                    spec.statistic_id, block_end, plan.delta, spec.unit
-                )
-                result.adjustments = 1
-        finally:
-            if journal is not None:
-                journal.queued(key)
+        await self._write(spec, to_write, replace)
+        result.rows_written = len(to_write)
+        if shift:
+            await fault_point_committed(self._hass, "import.written")
+            get_instance(self._hass).async_adjust_statistics(
+                spec.statistic_id, block_end, plan.delta, spec.unit
+            )
+            result.adjustments = 1
+        if journal is not None:  # a step that raised leaves its intent open for the next start
+            journal.queued(key)
         return result
 
     async def _write(self, spec: StatisticSpec, rows: Sequence[_Row], replace: bool) -> None:
