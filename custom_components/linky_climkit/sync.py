@@ -146,6 +146,7 @@ class ScheduledCoordinator[DataT](DataUpdateCoordinator[DataT]):
             _LOGGER.exception("Repair after a hard stop failed; it is tried again at next start")
             return
         for first, last in refetch:
+            self.pipeline.ledger.forget(first, last + timedelta(days=1))
             self.request_history(first, last)
         self._disarm()  # the first run follows at once
         await self._save_progress()

@@ -106,3 +106,15 @@ def test_one_probe_when_the_whole_window_is_judged(after: int) -> None:
     floor, probes = _find_floor(activation, end - timedelta(365), end, refuses_start=False)
     assert floor == end
     assert probes == 1
+
+
+def test_forget_makes_days_missing_again() -> None:
+    """A hard stop's repair queues days to read again: their marks go, on every series."""
+    ledger = Ledger()
+    other = Ledger.key("12345678901234", Channel.MAX_POWER)
+    ledger.mark(KEY, days_between(DAY, DAY + timedelta(10)), Mark.DAILY | Mark.HOURLY)
+    ledger.mark(other, days_between(DAY, DAY + timedelta(10)), Mark.DAILY)
+    ledger.forget(DAY + timedelta(3), DAY + timedelta(5))
+    gone = [DAY + timedelta(3), DAY + timedelta(4)]
+    assert ledger.missing(KEY, DAY, DAY + timedelta(10), Mark.HOURLY) == gone
+    assert ledger.missing(other, DAY, DAY + timedelta(10), Mark.DAILY) == gone

@@ -147,6 +147,12 @@ class Ledger:
             if not marks.get(day, Mark(0)) & KNOWN[need]:
                 marks[day] = marks.get(day, Mark(0)) | ABSENT[need]
 
+    def forget(self, first: date, end: date) -> None:
+        """Every series' marks of [first, end): those days are to be read again."""
+        for marks in self.days.values():
+            for day in days_between(first, end):
+                marks.pop(day, None)
+
     def has(self, key: str, day: date, mark: Mark) -> bool:
         """Whether the day carries `mark`."""
         return bool(self.days.get(key, {}).get(day, Mark(0)) & mark)
