@@ -81,12 +81,14 @@ RESTART_FIELDS = {"climkit": {"calls"}}
 # hourly backfill's cursor, replaced by the completeness ledger (a store of its own).
 RETIRED_FIELDS = {"linky": {"backfill_cursor", "backfill_done"}}
 # Fields the new code adds, and the value a store of an older version is read with: the
-# back-off's last wait (backoff.py), and a Climkit site's sensors' own back-off.
+# back-off's last wait (backoff.py), a Climkit site's sensors' own back-off, and the counts
+# of points and values a parse left out (hostile answers).
 ADDED_FIELDS: dict[str, dict[str, Any]] = {
-    "linky": {"backoff_seconds": 0.0},
+    "linky": {"backoff_seconds": 0.0, "dropped_points": {}},
     "climkit": {
         "backoff_seconds": 0.0,
         "sensors_backoff": {"backoff_until": None, "backoff_seconds": 0.0},
+        "refused": 0,
     },
 }
 
