@@ -35,7 +35,7 @@ from ..providers.token import token_expiry
 from ..schedule import PUBLICATION, next_sync
 from ..statistics.ids import StatisticSpec, energy_spec, peak_spec
 from ..statistics.importer import Importer
-from ..statistics.ledger import Ledger
+from ..statistics.ledger import Ledger, Mark, days_between
 from ..statistics.ledger_seed import seed_from_statistics
 from ..storage import LedgerStore, entry_store
 from ..sync import (
@@ -330,6 +330,14 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
             need = need_of(type_)
             key = Ledger.key(self.prm, need.channel)
             self.ledger.absent(key, start, min(end, settled), need.mark)
+            if need.mark is Mark.DAILY and need.channel is not Channel.MAX_POWER:
+                # no daily figure, no load curve either: those weeks are not asked
+                no_daily = [
+                    day
+                    for day in days_between(start, min(end, settled))
+                    if self.ledger.has(key, day, Mark.NO_DAILY)
+                ]
+                self.ledger.mark(key, no_daily, Mark.NO_HOURLY)
             self.ledger.history.answered(start)
 
     def history_complete(self) -> bool:
