@@ -2,12 +2,14 @@
 
 The history (from the site's creation, at most 3 years) is imported newest first in 30-day
 windows, one window per run, so every call goes through the instance-wide pacer and a restart
-resumes from the stored cursor. Afterwards one sync a day re-reads the last 7 days. The
-site's own sensors are read by `site_sensors.py`, which each run asks at its end.
+resumes from the stored cursor. While the recorder commits a window (the cursor is saved only
+then), the next window is already being read. Afterwards one sync a day re-reads the last 7
+days. The site's own sensors are read by `site_sensors.py`, which each run asks at its end.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
@@ -112,6 +114,7 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
         self._ledger_store = LedgerStore(hass, entry.entry_id)
         self._ledger_seeded = True
         self._repair_at = dt_util.utcnow() + REPAIR_PAUSE  # not in the run at the start
+        self._read_ahead: tuple[tuple[date, date], asyncio.Task[PreparedWindow]] | None = None
 
     async def _async_setup(self) -> None:
         self.state = ClimkitState.from_dict(await self._store.async_load())
@@ -266,16 +269,7 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
     async def _fetch_days(self, first: date, end: date, reason: str) -> None:
         """Read [first, end) (local days) for every meter type and import every day with
         data, partial days included (the request overlaps the window, see window.py)."""
-        start_utc, end_utc = request_span(first, end, self.tz)
-        answers: list[tuple[str, list[dict[str, Any]]]] = []
-        for meter_type in self._types():
-            rows = await self.client.site_data(self.site_id, meter_type, start_utc, end_utc)
-            answers.append((meter_type, rows))
-        # Parsing and grouping a month of 15-minute rows for every meter is CPU work: a
-        # worker thread does it so the event loop never stalls.
-        window = await self.hass.async_add_executor_job(
-            prepare_window, answers, self.site_id, self.state.meters, self.tz, first, end
-        )
+        window = await self._window(first, end)
         self.state.clamped += window.negative
         self.state.missing += window.missing
         self.state.refused += window.refused
@@ -290,6 +284,52 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
         # the daily sync re-reads (they may still come).
         settled = min(end, self._today() - timedelta(days=TRAILING_DAYS))
         self.pipeline.ledger.absent(self._ledger_key, first, settled, Mark.HOURLY)
+
+    async def _read_window(self, first: date, end: date) -> PreparedWindow:
+        start_utc, end_utc = request_span(first, end, self.tz)
+        answers: list[tuple[str, list[dict[str, Any]]]] = []
+        for meter_type in self._types():
+            rows = await self.client.site_data(self.site_id, meter_type, start_utc, end_utc)
+            answers.append((meter_type, rows))
+        # Parsing and grouping a month of 15-minute rows for every meter is CPU work: a
+        # worker thread does it so the event loop never stalls.
+        return await self.hass.async_add_executor_job(
+            prepare_window, answers, self.site_id, self.state.meters, self.tz, first, end
+        )
+
+    async def _window(self, first: date, end: date) -> PreparedWindow:
+        """[first, end) read ahead when it was (its errors are raised here), else read now."""
+        ahead, self._read_ahead = self._read_ahead, None
+        if ahead is not None:
+            if ahead[0] == (first, end):
+                return await ahead[1]
+            self._drop(ahead[1])
+        return await self._read_window(first, end)
+
+    def _read_next_window(self) -> None:
+        """Start reading the history's next window while the recorder commits this one."""
+        cursor, start = self.state.history_cursor, self.state.history_start
+        if self.state.history_done or cursor is None or start is None or self._stopped:
+            return
+        span = (max(start, cursor - timedelta(days=WINDOW_DAYS)), cursor)
+        task = self.config_entry.async_create_background_task(
+            self.hass, self._read_window(*span), f"{self.name} read ahead", eager_start=False
+        )
+        self._read_ahead = (span, task)
+
+    @staticmethod
+    def _drop(task: asyncio.Task[PreparedWindow]) -> None:
+        """Cancel a read nobody will use (its error, if any, is retrieved: never logged)."""
+        task.cancel()
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())
+
+    @callback
+    def async_cancel_timer(self) -> None:
+        """Stop the schedule and any read ahead (unload)."""
+        super().async_cancel_timer()
+        if self._read_ahead is not None:
+            self._drop(self._read_ahead[1])
+            self._read_ahead = None
 
     @property
     def _ledger_key(self) -> str:
@@ -320,6 +360,7 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
         first = max(start, cursor - timedelta(days=WINDOW_DAYS))
         await self._fetch_days(first, cursor, "first_import")
         self.state.history_cursor = first
+        self._read_next_window()
 
     async def _run_requested(self) -> None:
         """One window of a range asked for with the `import_history` action."""
