@@ -168,8 +168,8 @@ async def test_no_prm_selected_and_budget(
     result = await paris.config_entries.flow.async_configure(result["flow_id"], {CONF_PRM: []})
     assert result["errors"] == {"base": "no_prm_selected"}
     budget = await async_get_budget(paris)
-    while budget.available(Priority.DAILY):
-        await budget.async_spend(Priority.DAILY)
+    while budget.available(Priority.FLOW):
+        await budget.async_spend(Priority.FLOW)
     result = await paris.config_entries.flow.async_configure(result["flow_id"], {CONF_PRM: [PRM]})
     assert result["errors"] == {"base": "budget_exhausted"}
     assert conso_sim.calls == []

@@ -189,9 +189,10 @@ def _linky(coordinator: LinkyCoordinator) -> dict[str, Any]:
     return {
         "budget": {
             "calls_last_12h": coordinator.budget.used(),
-            "cap": coordinator.budget.budget.cap,
-            "reserve_for_daily_syncs": coordinator.budget.reserve,
-            "linky_entries": len(coordinator.budget.entries),
+            "calls_of_this_entry": coordinator.budget.used_by_me(),
+            "cap": coordinator.budget.manager.budget.cap,
+            "kept_from_this_entry": coordinator.budget.reserved_for_others(),
+            "linky_entries": len(coordinator.budget.manager.budget.shares),
         },
         "token_expiry": _iso(coordinator.token_expiry),
         "state": state,

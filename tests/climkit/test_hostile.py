@@ -23,7 +23,7 @@ from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.linky_climkit.backoff import CAP
-from custom_components.linky_climkit.climkit import coordinator as climkit_coordinator
+from custom_components.linky_climkit.climkit import reader as climkit_reader
 from custom_components.linky_climkit.climkit.coordinator import ClimkitCoordinator
 from custom_components.linky_climkit.const import (
     CONF_API_URL,
@@ -130,7 +130,7 @@ async def test_unexpected_error_backs_off_instead_of_every_second(
     back-off, a translated error naming only the exception's type, then a reset."""
     freezer.move_to(CH_NOW)
     with patch.object(
-        climkit_coordinator, "prepare_window", side_effect=RuntimeError("s3cret detail")
+        climkit_reader, "prepare_window", side_effect=RuntimeError("s3cret detail")
     ):
         _entry, coordinator = await setup(hass, climkit_sim)
         start = dt_util.utcnow()

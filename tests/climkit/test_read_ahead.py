@@ -19,6 +19,7 @@ from homeassistant.helpers.update_coordinator import UpdateFailed
 from homeassistant.util import dt as dt_util
 
 from custom_components.linky_climkit.climkit.coordinator import WINDOW_DAYS, ClimkitCoordinator
+from custom_components.linky_climkit.climkit.reader import SiteReader, WindowAsk
 from tests.conftest import CH_NOW, climkit_entry
 from tests.helpers.time_travel import advance, setup_climkit_site
 from tests.simulators.climkit import ClimkitSimulator, demo_site
@@ -58,9 +59,9 @@ async def test_each_window_is_asked_once_and_the_next_is_read_ahead(
     types = {t for t, _ in asked(old_site)}
     starts = sorted({s for _, s in asked(old_site)})
     assert len(starts) == 2
-    assert coordinator._read_ahead is not None
-    span = coordinator._read_ahead[0]
-    assert span == (
+    assert coordinator.reader.ahead is not None
+    ask = coordinator.reader.ahead[0]
+    assert (ask.first, ask.end) == (
         coordinator.state.history_cursor - timedelta(days=WINDOW_DAYS),
         coordinator.state.history_cursor,
     )
@@ -71,7 +72,7 @@ async def test_each_window_is_asked_once_and_the_next_is_read_ahead(
     assert len(old_site.calls_to("site_data")) == before + len(types)
     await run_until_history_done(hass, freezer, coordinator)
     assert coordinator.state.history_done
-    assert coordinator._read_ahead is None
+    assert coordinator.reader.ahead is None
     counts = asked(old_site)
     assert set(counts.values()) == {1}
     assert len({s for _, s in counts}) == 4  # 100 days: windows of 30, 30, 30 and 10
@@ -82,16 +83,16 @@ async def test_a_failed_read_ahead_is_the_next_runs_failure_and_nothing_is_lost(
 ) -> None:
     freezer.move_to(CH_NOW)
     calls = 0
-    read = ClimkitCoordinator._read_window
+    read = SiteReader._read
 
-    async def second_read_fails(self: ClimkitCoordinator, *span: Any) -> Any:
+    async def second_read_fails(self: SiteReader, ask: WindowAsk) -> Any:
         nonlocal calls
         calls += 1
         if calls == 2:  # the first read ahead
             raise RuntimeError("broken")
-        return await read(self, *span)
+        return await read(self, ask)
 
-    with patch.object(ClimkitCoordinator, "_read_window", second_read_fails):
+    with patch.object(SiteReader, "_read", second_read_fails):
         await hass.config.async_set_time_zone("Europe/Zurich")
         entry = climkit_entry(old_site)
         entry.add_to_hass(hass)
@@ -131,32 +132,32 @@ async def test_an_unload_cancels_the_read_ahead(
 ) -> None:
     freezer.move_to(CH_NOW)
     started = asyncio.Event()
-    read = ClimkitCoordinator._read_window
+    read = SiteReader._read
     reads = 0
 
-    async def read_ahead_hangs(self: ClimkitCoordinator, *span: Any) -> Any:
+    async def read_ahead_hangs(self: SiteReader, ask: WindowAsk) -> Any:
         nonlocal reads
         reads += 1
         if reads == 1:
-            return await read(self, *span)
+            return await read(self, ask)
         started.set()
         await asyncio.Event().wait()  # never answers
         return None
 
-    with patch.object(ClimkitCoordinator, "_read_window", read_ahead_hangs):
+    with patch.object(SiteReader, "_read", read_ahead_hangs):
         await hass.config.async_set_time_zone("Europe/Zurich")
         entry = climkit_entry(old_site)
         entry.add_to_hass(hass)
         assert await hass.config_entries.async_setup(entry.entry_id)
         await asyncio.wait_for(started.wait(), 60)
         coordinator: ClimkitCoordinator = entry.runtime_data.coordinator
-        assert coordinator._read_ahead is not None
-        task = coordinator._read_ahead[1]
+        assert coordinator.reader.ahead is not None
+        task = coordinator.reader.ahead[1]
         assert await hass.config_entries.async_unload(entry.entry_id)
         await hass.async_block_till_done(wait_background_tasks=True)
         assert entry.state is ConfigEntryState.NOT_LOADED
         assert task.cancelled()
-        assert coordinator._read_ahead is None
+        assert coordinator.reader.ahead is None
         assert reads == 2
 
 

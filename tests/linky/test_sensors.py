@@ -72,7 +72,7 @@ async def test_sensors_and_device(
 
     assert await paris.config_entries.async_unload(entry.entry_id)
     assert entry.state is ConfigEntryState.NOT_LOADED
-    assert coordinator.budget.entries == set()
+    assert coordinator.budget.manager.budget.shares == {}
 
 
 async def test_no_production_sensor_without_production(

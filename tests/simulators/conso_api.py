@@ -72,6 +72,7 @@ FAULT_KINDS: tuple[str, ...] = (
     "wrong_shape",
     "unauthorized",
     "no_data",
+    "history_limit",
 )
 
 # --- exact bodies (conso-api.md §3) ---------------------------------------------------------
@@ -441,6 +442,7 @@ class Fault:
     kind: str
     types: set[str] | None = None  # None = every type
     remaining: int | None = None
+    prms: set[str] | None = None  # None = every PRM
 
 
 @dataclass
@@ -566,11 +568,12 @@ class ConsoApiSimulator:
         kind: str,
         types: Iterable[str] | str | None = None,
         remaining: int | None = None,
+        prms: Iterable[str] | None = None,
     ) -> None:
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}")
         type_set = {types} if isinstance(types, str) else (set(types) if types else None)
-        self.faults.append(Fault(kind, type_set, remaining))
+        self.faults.append(Fault(kind, type_set, remaining, set(prms) if prms else None))
 
     def clear_faults(self) -> None:
         self.faults.clear()
@@ -806,14 +809,16 @@ class ConsoApiSimulator:
         if not isinstance(sub, list) or point_id not in sub:
             return _json_resp(401, {"status": 401, "message": MSG_BAD_TOKEN})
         # 5./6. faults, then Enedis
-        fault = self._take_fault(type_)
+        fault = self._take_fault(type_, point_id)
         if fault is not None:
             return self._fault_response(fault, type_, params)
         return self._enedis(type_, params)
 
-    def _take_fault(self, type_: str) -> Fault | None:
+    def _take_fault(self, type_: str, point_id: str) -> Fault | None:
         for fault in self.faults:
             if fault.types is not None and type_ not in fault.types:
+                continue
+            if fault.prms is not None and point_id not in fault.prms:
                 continue
             if fault.remaining is not None:
                 fault.remaining -= 1
@@ -832,6 +837,7 @@ class ConsoApiSimulator:
             "no_consent": (403, ERR_NO_CONSENT),
             "gateway_900908": (403, ERR_GATEWAY_900908),
             "no_data": (404, ERR_NO_DATA),
+            "history_limit": (400, ERR_HISTORY),
         }
         if kind in simple:
             status, error = simple[kind]

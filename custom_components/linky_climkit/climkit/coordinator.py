@@ -9,7 +9,6 @@ days. The site's own sensors are read by `site_sensors.py`, which each run asks 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
@@ -21,19 +20,18 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
-from homeassistant.util.unit_conversion import VolumeConverter
 
 from .. import backoff
 from ..const import CONF_SITE_ID, CONF_SYNC_OFFSET, DOMAIN
 from ..model import Channel
 from ..pipeline import Pipeline
 from ..providers.climkit import MAX_RETRIES, ClimkitClient
-from ..providers.climkit_model import MeterInfo, meter_label
+from ..providers.climkit_model import MeterInfo
 from ..providers.climkit_parse import exposed_meters
 from ..providers.errors import AuthError, NoDataError, ProviderError, RedirectError
 from ..repair_issues import NO_DATA_DAYS, FailureTable, Problem, report_failure, set_problem
 from ..schedule import next_sync
-from ..statistics.ids import StatisticSpec, energy_spec, statistic_id
+from ..statistics.ids import StatisticSpec
 from ..statistics.importer import Importer
 from ..statistics.ledger import Ledger, Mark, gaps
 from ..statistics.ledger_seed import seed_from_statistics
@@ -46,9 +44,9 @@ from ..sync import (
     repair_may_wait,
 )
 from ..tariffs.costs import CostBook
-from .adapter import PreparedWindow, prepare_window
+from .adapter import PreparedWindow
+from .reader import SiteReader, WindowAsk
 from .state import ClimkitData, ClimkitState, latest_key
-from .window import request_span
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -114,7 +112,7 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
         self._ledger_store = LedgerStore(hass, entry.entry_id)
         self._ledger_seeded = True
         self._repair_at = dt_util.utcnow() + REPAIR_PAUSE  # not in the run at the start
-        self._read_ahead: tuple[tuple[date, date], asyncio.Task[PreparedWindow]] | None = None
+        self.reader = SiteReader(hass, entry, client)
 
     async def _async_setup(self) -> None:
         self.state = ClimkitState.from_dict(await self._store.async_load())
@@ -269,7 +267,7 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
     async def _fetch_days(self, first: date, end: date, reason: str) -> None:
         """Read [first, end) (local days) for every meter type and import every day with
         data, partial days included (the request overlaps the window, see window.py)."""
-        window = await self._window(first, end)
+        window = await self.reader.read(self._ask(first, end))
         self.state.clamped += window.negative
         self.state.missing += window.missing
         self.state.refused += window.refused
@@ -285,51 +283,23 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
         settled = min(end, self._today() - timedelta(days=TRAILING_DAYS))
         self.pipeline.ledger.absent(self._ledger_key, first, settled, Mark.HOURLY)
 
-    async def _read_window(self, first: date, end: date) -> PreparedWindow:
-        start_utc, end_utc = request_span(first, end, self.tz)
-        answers: list[tuple[str, list[dict[str, Any]]]] = []
-        for meter_type in self._types():
-            rows = await self.client.site_data(self.site_id, meter_type, start_utc, end_utc)
-            answers.append((meter_type, rows))
-        # Parsing and grouping a month of 15-minute rows for every meter is CPU work: a
-        # worker thread does it so the event loop never stalls.
-        return await self.hass.async_add_executor_job(
-            prepare_window, answers, self.site_id, self.state.meters, self.tz, first, end
+    def _ask(self, first: date, end: date) -> WindowAsk:
+        return WindowAsk(
+            self.site_id, first, end, tuple(self._types()), tuple(self.state.meters), self.tz
         )
-
-    async def _window(self, first: date, end: date) -> PreparedWindow:
-        """[first, end) read ahead when it was (its errors are raised here), else read now."""
-        ahead, self._read_ahead = self._read_ahead, None
-        if ahead is not None:
-            if ahead[0] == (first, end):
-                return await ahead[1]
-            self._drop(ahead[1])
-        return await self._read_window(first, end)
 
     def _read_next_window(self) -> None:
         """Start reading the history's next window while the recorder commits this one."""
         cursor, start = self.state.history_cursor, self.state.history_start
         if self.state.history_done or cursor is None or start is None or self._stopped:
             return
-        span = (max(start, cursor - timedelta(days=WINDOW_DAYS)), cursor)
-        task = self.config_entry.async_create_background_task(
-            self.hass, self._read_window(*span), f"{self.name} read ahead", eager_start=False
-        )
-        self._read_ahead = (span, task)
-
-    @staticmethod
-    def _drop(task: asyncio.Task[PreparedWindow]) -> None:
-        """Cancel a read nobody will use (its error, if any, is retrieved: never logged)."""
-        task.cancel()
-        task.add_done_callback(lambda t: t.cancelled() or t.exception())
+        self.reader.read_ahead(self._ask(max(start, cursor - timedelta(days=WINDOW_DAYS)), cursor))
 
     @callback
     def async_cancel_timer(self) -> None:
         """Stop the schedule and any read ahead (unload)."""
         super().async_cancel_timer()
-        if self._read_ahead is not None:
-            self._drop(self._read_ahead[1])
-            self._read_ahead = None
+        self.reader.cancel()
 
     @property
     def _ledger_key(self) -> str:
@@ -429,21 +399,7 @@ class ClimkitCoordinator(ScheduledCoordinator[ClimkitData]):
 
     def spec(self, owner: str, channel: Channel) -> StatisticSpec:
         """The statistic of one site or meter channel (m³ for water, kWh otherwise)."""
-        label = self._label(owner)
-        name = f"{label} {channel.value.replace('_', ' ')}"
-        if channel is Channel.WATER:
-            return StatisticSpec(
-                statistic_id(owner, channel), name, "m³", VolumeConverter.UNIT_CLASS
-            )
-        return energy_spec(owner, channel, name)
-
-    def _label(self, owner: str) -> str:
-        site_name = self.state.site.name if self.state.site else "Climkit"
-        if owner == self.site_id:
-            return f"Climkit {site_name}"
-        meter = next((m for m in self.state.meters if m.id == owner), None)
-        meter_name = meter_label(meter) if meter else owner
-        return f"Climkit {site_name} {meter_name}"
+        return self.state.spec(self.site_id, owner, channel)
 
     # ---- schedule --------------------------------------------------------------------
 

@@ -6,9 +6,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from homeassistant.util.unit_conversion import VolumeConverter
+
 from ..backoff import Backoff, seconds
 from ..model import Channel
-from ..providers.climkit_model import MeterInfo, SiteInfo, SiteSensor
+from ..providers.climkit_model import MeterInfo, SiteInfo, SiteSensor, meter_label
+from ..statistics.ids import StatisticSpec, energy_spec, statistic_id
 from ..storage import iso, to_date, to_datetime
 
 
@@ -39,6 +42,21 @@ class ClimkitState:
     sensors_read_at: datetime | None = None
     sensors_backoff: Backoff = field(default_factory=Backoff)  # the site sensors' own
     requested: list[tuple[date, date]] = field(default_factory=list)
+
+    def spec(self, site_id: str, owner: str, channel: Channel) -> StatisticSpec:
+        """The statistic of the site's or a meter's channel (m³ for water, kWh otherwise),
+        named after the site and the meter."""
+        site_name = self.site.name if self.site else "Climkit"
+        label = f"Climkit {site_name}"
+        if owner != site_id:
+            meter = next((m for m in self.meters if m.id == owner), None)
+            label += f" {meter_label(meter) if meter else owner}"
+        name = f"{label} {channel.value.replace('_', ' ')}"
+        if channel is Channel.WATER:
+            return StatisticSpec(
+                statistic_id(owner, channel), name, "m³", VolumeConverter.UNIT_CLASS
+            )
+        return energy_spec(owner, channel, name)
 
     @property
     def history_done(self) -> bool:

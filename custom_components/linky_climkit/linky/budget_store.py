@@ -10,12 +10,10 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from ..const import DOMAIN
-from .budget import CallBudget, Priority
+from .budget import FLOW, CallBudget, Priority
 
 STORAGE_KEY = f"{DOMAIN}.conso_api_budget"
 STORAGE_VERSION = 1
-RESERVE_PER_ENTRY = 6
-RESERVE_MAX = 12
 DATA_KEY = f"{DOMAIN}_budget"
 
 
@@ -29,46 +27,86 @@ class BudgetRefused(Exception):
 
 
 class BudgetManager:
-    """Hands out Conso API calls to the entries; one per Home Assistant instance."""
+    """Hands out Conso API calls to the entries and the config flow; one per Home Assistant
+    instance."""
 
     def __init__(self, hass: HomeAssistant) -> None:
         """Create an empty budget; call `async_load` before use."""
-        self._hass = hass
-        self._store: Store[dict[str, list[str]]] = Store(hass, STORAGE_VERSION, STORAGE_KEY)
+        self._store: Store[dict[str, list[list[str]]]] = Store(hass, STORAGE_VERSION, STORAGE_KEY)
         self._lock = asyncio.Lock()
         self.budget = CallBudget()
-        self.entries: set[str] = set()
 
     async def async_load(self) -> None:
         """Read the calls made in the last 12 hours (they count after a restart too)."""
         self.budget = CallBudget.from_dict(await self._store.async_load())
         self.budget.prune(dt_util.utcnow())
 
-    @property
-    def reserve(self) -> int:
-        """Calls kept back from backfill for the daily syncs of every Linky entry."""
-        return min(RESERVE_MAX, RESERVE_PER_ENTRY * max(1, len(self.entries)))
+    def account(self, owner: str) -> EntryBudget:
+        """One entry's view of the budget (its share is set when it joins)."""
+        return EntryBudget(self, owner)
 
     def used(self) -> int:
-        """Calls made in the rolling window ending now."""
+        """Calls made in the rolling window ending now, by anyone."""
         return self.budget.used(dt_util.utcnow())
 
-    def available(self, priority: Priority) -> int:
-        """Calls that may be made now at this priority."""
-        return self.budget.available(dt_util.utcnow(), priority, self.reserve)
+    def available(self, priority: Priority, owner: str = FLOW) -> int:
+        """Calls `owner` may make now at this priority."""
+        return self.budget.available(dt_util.utcnow(), priority, owner)
 
-    def next_slot(self, priority: Priority) -> datetime:
-        """When the next call of this priority may be made."""
-        return self.budget.next_slot(dt_util.utcnow(), priority, self.reserve)
+    def next_slot(self, priority: Priority, owner: str = FLOW) -> datetime:
+        """When `owner`'s next call of this priority may be made."""
+        return self.budget.next_slot(dt_util.utcnow(), priority, owner)
 
-    async def async_spend(self, priority: Priority) -> None:
+    async def async_spend(self, priority: Priority, owner: str = FLOW) -> None:
         """Take one call or raise BudgetRefused; the spend is saved before the call is sent."""
         async with self._lock:
             now = dt_util.utcnow()
-            if self.budget.available(now, priority, self.reserve) <= 0:
-                raise BudgetRefused(self.budget.next_slot(now, priority, self.reserve))
-            self.budget.spend(now)
+            if self.budget.available(now, priority, owner) <= 0:
+                raise BudgetRefused(self.budget.next_slot(now, priority, owner))
+            self.budget.spend(now, owner)
             await self._store.async_save(self.budget.as_dict())
+
+
+class EntryBudget:
+    """What one Linky entry sees of the shared budget: its own share kept for it."""
+
+    def __init__(self, manager: BudgetManager, owner: str) -> None:
+        """Not counted among the entries until it `join`s."""
+        self.manager = manager
+        self.owner = owner
+
+    def join(self, share: int) -> None:
+        """Keep `share` calls per window for this entry's daily sync (set again when its
+        needs change)."""
+        self.manager.budget.shares[self.owner] = share
+
+    def leave(self) -> None:
+        """The entry is unloaded: its share goes back to the others."""
+        self.manager.budget.shares.pop(self.owner, None)
+
+    def used(self) -> int:
+        """Calls made in the window by every entry and flow of this instance."""
+        return self.manager.used()
+
+    def used_by_me(self) -> int:
+        """Calls made in the window by this entry."""
+        return self.manager.budget.used(dt_util.utcnow(), self.owner)
+
+    def reserved_for_others(self) -> int:
+        """Calls this entry's daily sync may not take (others' shares, the flow reserve)."""
+        return self.manager.budget.reserved(dt_util.utcnow(), Priority.DAILY, self.owner)
+
+    def available(self, priority: Priority) -> int:
+        """Calls this entry may make now at this priority."""
+        return self.manager.available(priority, self.owner)
+
+    def next_slot(self, priority: Priority) -> datetime:
+        """When this entry's next call of this priority may be made."""
+        return self.manager.next_slot(priority, self.owner)
+
+    async def async_spend(self, priority: Priority) -> None:
+        """Take one call for this entry or raise BudgetRefused."""
+        await self.manager.async_spend(priority, self.owner)
 
 
 async def async_get_budget(hass: HomeAssistant) -> BudgetManager:

@@ -35,7 +35,7 @@ from ..providers.token import token_expiry
 from ..schedule import PUBLICATION, next_sync
 from ..statistics.ids import StatisticSpec, energy_spec, peak_spec
 from ..statistics.importer import Importer
-from ..statistics.ledger import Ledger, Mark, days_between
+from ..statistics.ledger import Ledger
 from ..statistics.ledger_seed import seed_from_statistics
 from ..storage import LedgerStore, entry_store
 from ..sync import (
@@ -48,7 +48,7 @@ from ..sync import (
 from ..tariffs.costs import CostBook
 from .adapter import PRODUCTION_TYPES, Collected, channel_of
 from .budget import Priority
-from .budget_store import BudgetManager, BudgetRefused
+from .budget_store import BudgetManager, BudgetRefused, EntryBudget
 from .plan import (
     CORRECTION_DAYS,
     CURVE_TYPE,
@@ -61,7 +61,7 @@ from .plan import (
     daily_calls,
     history_tasks,
     initial_plan,
-    need_of,
+    note_absent,
     repair_tasks,
 )
 from .problems import update_problems
@@ -107,7 +107,7 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
         self.prm: str = entry.data[CONF_PRM]
         self.offset: int = int(entry.data[CONF_SYNC_OFFSET])
         self.client = client
-        self.budget = budget
+        self.budget: EntryBudget = budget.account(entry.entry_id)
         self.token_expiry = token_expiry(token)
         self.state = LinkyState()
         self.costs = CostBook(
@@ -124,7 +124,7 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
         self.ledger = Ledger()
         self._ledger_store = LedgerStore(hass, entry.entry_id)
         self._ledger_seeded = True
-        self.reader = ConsoApiReader(client, budget, self.prm, self.state, self.ledger)
+        self.reader = ConsoApiReader(client, self.budget, self.prm, self.state, self.ledger)
         self._catch_up_at = dt_util.utcnow() + timedelta(seconds=random.randint(120, 420))
         self._next_repair = self._catch_up_at
         self.next_daily: datetime | None = None
@@ -153,20 +153,26 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
             self._ledger_seeded = not self.state.initialised
         self.reader = ConsoApiReader(self.client, self.budget, self.prm, self.state, self.ledger)
         await self.pipeline.async_load()
-        self.budget.entries.add(self.config_entry.entry_id)
+        self._join_budget()
         if not self.state.initialised and not self.state.pending:
             self.state.pending = initial_plan(self._today())
 
     @callback
     def async_cancel_timer(self) -> None:
-        """Stop the schedule (unload) and give the budget reserve back."""
+        """Stop the schedule (unload) and give the budget share back."""
         super().async_cancel_timer()
-        self.budget.entries.discard(self.config_entry.entry_id)
+        self.budget.leave()
+
+    def _join_budget(self) -> None:
+        """Keep this entry's share of the shared budget: its daily sync's calls and one more
+        (an attempt before the day is published)."""
+        self.budget.join(daily_calls(producing=bool(self.state.production)) + 1)
 
     # ---- running ---------------------------------------------------------------------
 
     async def _run(self, now: datetime) -> None:
         self.reader.answered = 0
+        self._join_budget()  # (whether the meter produces may have been learnt)
         if not self._ledger_seeded:
             today = self._today()
             await seed_from_statistics(
@@ -326,19 +332,7 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
         done = await self.pipeline.run(collected.batch(self.prm), reason, keep_stored_totals=True)
         self.state.note_imported(done, reason, dt_util.utcnow())
         settled = self._today() - timedelta(days=TRAILING_DAYS)
-        for type_, start, end in collected.asked:
-            need = need_of(type_)
-            key = Ledger.key(self.prm, need.channel)
-            self.ledger.absent(key, start, min(end, settled), need.mark)
-            if need.mark is Mark.DAILY and need.channel is not Channel.MAX_POWER:
-                # no daily figure, no load curve either: those weeks are not asked
-                no_daily = [
-                    day
-                    for day in days_between(start, min(end, settled))
-                    if self.ledger.has(key, day, Mark.NO_DAILY)
-                ]
-                self.ledger.mark(key, no_daily, Mark.NO_HOURLY)
-            self.ledger.history.answered(start)
+        note_absent(self.ledger, self.prm, collected.asked, settled)
 
     def history_complete(self) -> bool:
         """Whether every day the service may have is imported or known to be absent."""

@@ -59,7 +59,7 @@ async def check_prm(hass: HomeAssistant, prm: str, token: str, url: str) -> str 
     today = dt_util.now().date()
     budget = await async_get_budget(hass)
     try:
-        await budget.async_spend(Priority.DAILY)
+        await budget.async_spend(Priority.FLOW)
         await client.fetch(ConsoApiType.DAILY_CONSUMPTION, prm, today - timedelta(days=7), today)
     except BudgetRefused:
         return "budget_exhausted"

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 from ..model import Channel
 from ..providers.conso_api import ConsoApiType, history_start, windows
-from ..statistics.ledger import Ledger, Mark, Summary, gaps
+from ..statistics.ledger import Ledger, Mark, Summary, days_between, gaps
 from .state import FetchTask
 
 TRAILING_DAYS = 7
@@ -150,3 +150,20 @@ def daily_calls(*, producing: bool) -> int:
     """The calls of one complete daily sync: daily figures, load curve and peaks, and the
     production's daily figures and load curve when the meter produces."""
     return 3 + (2 if producing else 0)
+
+
+def note_absent(
+    ledger: Ledger, prm: str, asked: Iterable[tuple[ConsoApiType, date, date]], settled: date
+) -> None:
+    """Tell the ledger which asked-for days (before `settled`: later ones may still come) the
+    service did not have. A day without a daily figure has no load curve either: its week is
+    not asked."""
+    for type_, start, end in asked:
+        need = need_of(type_)
+        key = Ledger.key(prm, need.channel)
+        last = min(end, settled)
+        ledger.absent(key, start, last, need.mark)
+        if need.mark is Mark.DAILY and need.channel is not Channel.MAX_POWER:
+            no_daily = [d for d in days_between(start, last) if ledger.has(key, d, Mark.NO_DAILY)]
+            ledger.mark(key, no_daily, Mark.NO_HOURLY)
+        ledger.history.answered(start)

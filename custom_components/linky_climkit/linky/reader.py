@@ -14,7 +14,7 @@ from ..providers.errors import HistoryLimitError, NoDataError, NotAuthorisedErro
 from ..statistics.ledger import Ledger
 from .adapter import PRODUCTION_TYPES, Collected, parse
 from .budget import Priority
-from .budget_store import BudgetManager
+from .budget_store import EntryBudget
 from .state import LinkyState
 
 
@@ -24,7 +24,7 @@ class ConsoApiReader:
     def __init__(
         self,
         client: ConsoApiClient,
-        budget: BudgetManager,
+        budget: EntryBudget,
         prm: str,
         state: LinkyState,
         ledger: Ledger,
