@@ -129,9 +129,7 @@ async def test_unexpected_error_backs_off_instead_of_every_second(
     """A bug (any exception but a provider error) in a history run: the same growing
     back-off, a translated error naming only the exception's type, then a reset."""
     freezer.move_to(CH_NOW)
-    with patch.object(
-        climkit_reader, "prepare_window", side_effect=RuntimeError("s3cret detail")
-    ):
+    with patch.object(climkit_reader, "prepare_window", side_effect=RuntimeError("s3cret detail")):
         _entry, coordinator = await setup(hass, climkit_sim)
         start = dt_util.utcnow()
         await step_runs(hass, freezer, coordinator, start + THREE_DAYS)
