@@ -50,7 +50,7 @@ def test_each_entry_keeps_its_unspent_share() -> None:
     assert budget.available(T0, Priority.BACKFILL, "a") == 24 - RESERVE_MAX
     # b makes its daily sync: its share is spent, a may take more.
     for minute in range(5):
-        budget.spend(T0 + timedelta(minutes=minute), "b")
+        budget.spend(T0 + timedelta(minutes=minute), "b", Priority.DAILY)
     now = T0 + timedelta(minutes=5)
     assert budget.unspent(now, "b") == 1
     assert budget.available(now, Priority.DAILY, "a") == 24 - 5 - FLOW_RESERVE - 1
@@ -58,17 +58,29 @@ def test_each_entry_keeps_its_unspent_share() -> None:
     assert budget.available(now, Priority.FLOW) == 24 - 5
 
 
+def test_filling_gaps_does_not_use_up_a_share() -> None:
+    budget = CallBudget(shares={"a": 4})
+    for minute in range(6):
+        budget.spend(T0 + timedelta(minutes=minute), "a", Priority.BACKFILL)
+    now = T0 + timedelta(minutes=6)
+    assert budget.unspent(now, "a") == 4
+    # Backfill stops where the entry's own share and the flow's reserve begin.
+    assert budget.available(now, Priority.BACKFILL, "a") == 24 - 6 - 6
+    budget.spend(now, "a", Priority.DAILY)
+    assert budget.unspent(now, "a") == 3
+
+
 def test_a_draining_entry_never_takes_another_entrys_share_nor_the_flows() -> None:
     budget = CallBudget(shares={"failing": 4, "healthy": 4})
     now = T0
     while budget.available(now, Priority.DAILY, "failing"):
-        budget.spend(now, "failing")
+        budget.spend(now, "failing", Priority.DAILY)
         now += timedelta(minutes=1)
     assert budget.used(now, "failing") == 24 - FLOW_RESERVE - 4
     assert budget.available(now, Priority.DAILY, "healthy") == 4
     assert budget.available(now, Priority.BACKFILL, "healthy") == 0
     for _ in range(4):
-        budget.spend(now, "healthy")
+        budget.spend(now, "healthy", Priority.DAILY)
     assert budget.available(now, Priority.DAILY, "healthy") == 0
     assert budget.available(now, Priority.FLOW) == FLOW_RESERVE
 
@@ -94,6 +106,8 @@ def test_budget_spend_and_prune() -> None:
     later = T0 + WINDOW + timedelta(minutes=10)
     budget.spend(later, "a")
     assert budget.calls == [Call(T0 + timedelta(minutes=30)), Call(later, "a")]
+    budget.spend(later, "a", Priority.BACKFILL)
+    assert budget.calls[-1] == Call(later, "a", Priority.BACKFILL)
     budget.prune(later + WINDOW)
     assert budget.calls == []
     budget = budget_with(50, 10, 30)
@@ -119,9 +133,9 @@ def test_a_share_call_leaving_the_window_reserves_it_again() -> None:
     again for that entry, so the slot is when one of this entry's own calls leaves."""
     budget = CallBudget(shares={"a": 4, "b": 4})
     for minute in range(4):
-        budget.spend(T0 + timedelta(minutes=minute), "b")
+        budget.spend(T0 + timedelta(minutes=minute), "b", Priority.DAILY)
     for minute in range(4, 22):
-        budget.spend(T0 + timedelta(minutes=minute), "a")
+        budget.spend(T0 + timedelta(minutes=minute), "a", Priority.DAILY)
     now = T0 + timedelta(minutes=30)
     assert budget.available(now, Priority.DAILY, "a") == 0
     slot = budget.next_slot(now, Priority.DAILY, "a")
@@ -155,9 +169,15 @@ def test_budget_next_slot_is_consistent_with_available() -> None:
 
 def test_budget_round_trip() -> None:
     paris_call = datetime(2026, 11, 20, 10, 30, 15, 123456, tzinfo=PARIS)
-    budget = CallBudget(calls=[Call(T0, "a"), Call(paris_call), Call(T0 + timedelta(hours=2), "b")])
+    budget = CallBudget(
+        calls=[
+            Call(T0, "a", Priority.DAILY),
+            Call(paris_call),
+            Call(T0 + timedelta(hours=2), "b", Priority.BACKFILL),
+        ]
+    )
     data = budget.as_dict()
-    assert data == {"calls": [[c.at.isoformat(), c.owner] for c in budget.calls]}
+    assert data == {"calls": [[c.at.isoformat(), c.owner, int(c.priority)] for c in budget.calls]}
     restored = CallBudget.from_dict(json.loads(json.dumps(data)))
     assert restored.calls == sorted(budget.calls, key=lambda c: c.at)
     assert all(c.at.tzinfo is not None for c in restored.calls)
@@ -184,7 +204,9 @@ def test_budget_from_dict_skips_unreadable_and_naive_stamps() -> None:
             None,
             12,
             ["x"],
-            ["2026-11-20T10:00:00+00:00", 5],  # an owner that is no text: nobody's
+            ["2026-11-20T10:00:00+00:00", 5, 9],  # an owner that is no text: nobody's
+            ["2026-11-20T11:00:00+00:00", "a", 2],
+            ["2026-11-20T11:30:00+00:00", "a"],  # not three items: unreadable
             "garbage",
             "2026-11-20T08:00:00",  # naive: ignored
             "2026-11-20T08:30:00+01:00",
@@ -194,4 +216,5 @@ def test_budget_from_dict_skips_unreadable_and_naive_stamps() -> None:
         Call(datetime(2026, 11, 20, 7, 30, tzinfo=UTC)),
         Call(datetime(2026, 11, 20, 9, 0, tzinfo=UTC)),
         Call(datetime(2026, 11, 20, 10, 0, tzinfo=UTC)),
+        Call(datetime(2026, 11, 20, 11, 0, tzinfo=UTC), "a", Priority.BACKFILL),
     ]

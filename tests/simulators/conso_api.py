@@ -73,6 +73,8 @@ FAULT_KINDS: tuple[str, ...] = (
     "unauthorized",
     "no_data",
     "history_limit",
+    "bad_request",
+    "redirect",
 )
 
 # --- exact bodies (conso-api.md §3) ---------------------------------------------------------
@@ -838,6 +840,7 @@ class ConsoApiSimulator:
             "gateway_900908": (403, ERR_GATEWAY_900908),
             "no_data": (404, ERR_NO_DATA),
             "history_limit": (400, ERR_HISTORY),
+            "bad_request": (400, ERR_DATES_ORDER),
         }
         if kind in simple:
             status, error = simple[kind]
@@ -857,6 +860,8 @@ class ConsoApiSimulator:
                 "nextAccessTime": when,
             }
             return _wrapped(429, error)
+        if kind == "redirect":
+            return _Resp(307, b"", None, {"Location": "http://elsewhere.invalid/api"})
         if kind == "token_refresh":
             return _json_resp(500, {"status": 500, "message": MSG_TOKEN_REFRESH})
         if kind == "unknown_error":

@@ -5,9 +5,9 @@ Conso API bans any IP making 100 calls in 12 hours, silently and for good. We st
 at most `cap` calls in any rolling window, whoever makes them. Within it:
 
 - the config flow's validation calls keep `FLOW_RESERVE` calls no entry may take;
-- each Linky entry has a share (its daily sync's calls and one more): the calls of its share it
-  has not made in the window are kept for it, so a failing or busy entry never starves another
-  entry's daily sync;
+- each Linky entry has a share (its daily sync's calls): the calls of its share it
+  has not made in the window (at daily priority: filling gaps does not use it up) are kept for
+  it, so a failing or busy entry never starves another entry's daily sync;
 - backfill (filling gaps) gets only what every share and the flow reserve leave, and never more
   than the old fixed margin (`RESERVE_PER_ENTRY` a Linky entry, at most `RESERVE_MAX`) allows.
 """
@@ -36,10 +36,11 @@ class Priority(IntEnum):
 
 @dataclass(frozen=True, slots=True)
 class Call:
-    """One call made: when, and by which entry (`FLOW` for a config flow)."""
+    """One call made: when, by which entry (`FLOW` for a config flow), at which priority."""
 
     at: datetime
     owner: str = FLOW
+    priority: Priority = Priority.FLOW
 
 
 @dataclass(slots=True)
@@ -62,8 +63,14 @@ class CallBudget:
         return sum(1 for c in self.calls if c.at > horizon and owner in (None, c.owner))
 
     def unspent(self, now: datetime, owner: str) -> int:
-        """The calls of an entry's share it has not made in the window."""
-        return max(0, self.shares.get(owner, 0) - self.used(now, owner))
+        """The calls of an entry's share it has not made in the window at daily priority."""
+        horizon = now - self.window
+        made = sum(
+            1
+            for c in self.calls
+            if c.at > horizon and c.owner == owner and c.priority <= Priority.DAILY
+        )
+        return max(0, self.shares.get(owner, 0) - made)
 
     def reserved(self, now: datetime, priority: Priority, owner: str = FLOW) -> int:
         """How many of the cap's calls `owner` may not take at this priority."""
@@ -79,10 +86,10 @@ class CallBudget:
         """Calls `owner` may still make now at this priority."""
         return max(0, self.cap - self.reserved(now, priority, owner) - self.used(now))
 
-    def spend(self, now: datetime, owner: str = FLOW) -> None:
-        """Record one call made now by `owner`."""
+    def spend(self, now: datetime, owner: str = FLOW, priority: Priority = Priority.FLOW) -> None:
+        """Record one call made now by `owner` at this priority."""
         self.prune(now)
-        self.calls.append(Call(now, owner))
+        self.calls.append(Call(now, owner, priority))
 
     def next_slot(self, now: datetime, priority: Priority, owner: str = FLOW) -> datetime:
         """When `owner` may make a call of this priority (now if it may now): the first moment
@@ -95,9 +102,9 @@ class CallBudget:
                 return expiry
         return now + self.window  # shares exceed the cap: ask again after a window
 
-    def as_dict(self) -> dict[str, list[list[str]]]:
+    def as_dict(self) -> dict[str, list[list[str | int]]]:
         """JSON-ready form for the store (the shares are set again by each entry)."""
-        return {"calls": [[c.at.isoformat(), c.owner] for c in self.calls]}
+        return {"calls": [[c.at.isoformat(), c.owner, int(c.priority)] for c in self.calls]}
 
     @classmethod
     def from_dict(cls, data: object) -> CallBudget:
@@ -106,14 +113,16 @@ class CallBudget:
         budget = cls()
         if isinstance(data, dict) and isinstance(data.get("calls"), list):
             for raw in data["calls"]:
-                stamp, owner = (
-                    (raw[0], raw[1]) if isinstance(raw, list) and len(raw) == 2 else (raw, FLOW)
-                )
+                stamp, owner, priority = raw, FLOW, Priority.FLOW
+                if isinstance(raw, list) and len(raw) == 3:
+                    stamp, owner = raw[0], raw[1] if isinstance(raw[1], str) else FLOW
+                    if raw[2] in set(Priority):
+                        priority = Priority(raw[2])
                 try:
                     at = datetime.fromisoformat(stamp)
                 except TypeError, ValueError:
                     continue
                 if at.tzinfo is not None:
-                    budget.calls.append(Call(at, owner if isinstance(owner, str) else FLOW))
+                    budget.calls.append(Call(at, owner, priority))
         budget.calls.sort(key=lambda c: c.at)
         return budget

@@ -32,7 +32,9 @@ class BudgetManager:
 
     def __init__(self, hass: HomeAssistant) -> None:
         """Create an empty budget; call `async_load` before use."""
-        self._store: Store[dict[str, list[list[str]]]] = Store(hass, STORAGE_VERSION, STORAGE_KEY)
+        self._store: Store[dict[str, list[list[str | int]]]] = Store(
+            hass, STORAGE_VERSION, STORAGE_KEY
+        )
         self._lock = asyncio.Lock()
         self.budget = CallBudget()
 
@@ -63,7 +65,7 @@ class BudgetManager:
             now = dt_util.utcnow()
             if self.budget.available(now, priority, owner) <= 0:
                 raise BudgetRefused(self.budget.next_slot(now, priority, owner))
-            self.budget.spend(now, owner)
+            self.budget.spend(now, owner, priority)
             await self._store.async_save(self.budget.as_dict())
 
 

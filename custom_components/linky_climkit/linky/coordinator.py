@@ -164,9 +164,8 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
         self.budget.leave()
 
     def _join_budget(self) -> None:
-        """Keep this entry's share of the shared budget: its daily sync's calls and one more
-        (an attempt before the day is published)."""
-        self.budget.join(daily_calls(producing=bool(self.state.production)) + 1)
+        """Keep this entry's share of the shared budget: its daily sync's calls."""
+        self.budget.join(daily_calls(producing=bool(self.state.production)))
 
     # ---- running ---------------------------------------------------------------------
 
