@@ -33,7 +33,7 @@ pytestmark = pytest.mark.usefixtures("recorder_mock")
 
 FAILING = PROD_PRM  # a meter that also produces: the most calls a day
 DAYS = 3
-HANDFUL = 6  # calls per 12 h a failing entry may spend
+HANDFUL = 5  # calls per 12 h a failing entry may spend
 
 # One simulator fault per provider error class (and the class it becomes).
 FAULTS = {
@@ -51,7 +51,7 @@ FAULTS = {
 }
 # What the failing entry may spend per 12 h: the service answered "nothing there", which is
 # not a failure: the entry goes on (its daily ladder, the gaps it fills from what is left).
-ANSWERS = {"NoDataError": HARD_CAP, "HistoryLimitError": HARD_CAP}
+ANSWERS = {"NoDataError": 8, "HistoryLimitError": 8}
 CASES = [*FAULTS, "ProviderConnectionError", "unexpected exception"]
 
 
