@@ -135,6 +135,10 @@ class Pipeline:
                 self.spec(meter, channel), days, keep_stored_totals=keep_stored_totals
             )
             done.rows += result.rows_written
+            # A changed total without hours: the provider corrected a day whose hours are
+            # stored (rescaled by the importer until its load curve is read again).
+            corrected = [d for d in result.changed_days if days[d].hours is None]
+            self.ledger.reshaped(ledger_key, corrected)
             self.ledger.imported(ledger_key, days, partial)
             complete = [day for day in days if day not in partial]
             if complete:

@@ -5,7 +5,7 @@ simulator's ground truth, read back from the recorder."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -24,7 +24,7 @@ from tests.helpers.statistics_reader import (
     rows_of_day,
 )
 from tests.helpers.time_travel import advance, max_calls_in_window, setup_linky
-from tests.simulators.conso_api import ConsoApiSimulator, MeterProfile
+from tests.simulators.conso_api import PARIS, ConsoApiSimulator, MeterProfile
 
 CONSUMPTION = statistic_id(PRM, "consumption")
 
@@ -88,6 +88,53 @@ async def test_the_hourly_history_goes_past_weeks_without_load_curve(
     await assert_days_match(paris, meter_sim, first, min(hole) - timedelta(1), hours=24)
     await assert_days_match(paris, meter_sim, min(hole), max(hole), hours=1)
     await assert_days_match(paris, meter_sim, max(hole) + timedelta(1), NOW.date(), hours=24)
+
+
+@pytest.mark.usefixtures("recorder_mock")
+async def test_a_corrected_day_gets_its_load_curve_read_again(
+    paris: HomeAssistant, meter_sim: ConsoApiSimulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """Enedis corrects the evening of a day 20 days back, whose hours are imported: the daily
+    sync brings the new total (the hours rescaled meanwhile, the ledger says "pending a
+    re-read"), then a repair reads that week's load curve again and the day gets its new
+    shape."""
+    freezer.move_to(NOW)
+    _, coordinator = await setup_linky(paris, meter_sim, PRM)
+    await advance(paris, freezer, [coordinator], NOW + timedelta(hours=12))
+    corrected = NOW.date() - timedelta(days=20)
+    key = f"{PRM}:consumption"
+    assert coordinator.ledger.has(key, corrected, Mark.HOURLY)
+    meter_sim.evening_corrections[corrected] = 1.8
+    calls = len(meter_sim.calls)
+    sync = (NOW + timedelta(days=1)).replace(hour=8, minute=31)
+    await advance(paris, freezer, [coordinator], sync)
+    assert coordinator.have_yesterday()
+    assert coordinator.ledger.has(key, corrected, Mark.RESHAPED)
+    assert coordinator.completeness()["consumption hourly"]["partial"] >= 1
+    await advance(paris, freezer, [coordinator], sync + timedelta(hours=3))
+    reread = [
+        c
+        for c in meter_sim.calls[calls:]
+        if c.type == "courbe_de_charge_consommation"
+        and date.fromisoformat(c.params["dateDebut"])
+        <= corrected
+        < date.fromisoformat(c.params["dateFin"])
+    ]
+    assert reread
+    assert not coordinator.ledger.has(key, corrected, Mark.RESHAPED)
+
+    served: dict[int, float] = {}
+    for stamp, watts, step in meter_sim.curve_points(PRM, corrected):
+        end = datetime.fromisoformat(stamp).replace(tzinfo=PARIS)
+        hour = (end - timedelta(minutes=step)).hour
+        served[hour] = served.get(hour, 0.0) + watts * step / 60
+    scale = meter_sim.daily_wh(PRM, corrected) / sum(served.values())
+    rows = rows_of_day(await hourly_rows(paris, CONSUMPTION), corrected)
+    assert len(rows) == 24
+    for row in rows:
+        hour = row["start"].astimezone(PARIS).hour
+        assert row["state"] == pytest.approx(served[hour] * scale / 1000, abs=1e-4), hour
+    await assert_days_match(paris, meter_sim, corrected, corrected, hours=24)
 
 
 @pytest.mark.usefixtures("recorder_mock")

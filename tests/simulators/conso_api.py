@@ -547,6 +547,9 @@ class ConsoApiSimulator:
         self.partial_days: dict[date, int] = {}
         self.step_override: dict[date, int] = {}
         self.corrections: dict[date, float] = {}
+        # A correction of the evening only (local hours from 18:00): the day's figure and the
+        # shape of its load curve change (a meter reading fixed for part of the day).
+        self.evening_corrections: dict[date, float] = {}
         # Rewrites a 200 body (its type, the body) before it is sent: hostile answers.
         self.body_hook: Callable[[str, dict[str, Any]], None] | None = None
         self.curve_holes: set[date] = set()  # days Enedis has no load curve for (daily only)
@@ -683,8 +686,11 @@ class ConsoApiSimulator:
         per_hour = 60 // step
         start = _local_midnight_utc(day)
         out: list[tuple[datetime, int]] = []
+        evening = self.evening_corrections.get(day, 1.0)
         for i in range(0, len(fine) - per + 1, per):
             mean = sum(fine[i : i + per]) / per
+            if evening != 1.0 and (start + i * _FINE).astimezone(PARIS).hour >= 18:
+                mean *= evening
             energy = round(mean * factor / per_hour)  # Wh of the interval, integer like Enedis
             if not production:
                 energy = max(energy, 1)
@@ -948,7 +954,8 @@ class ConsoApiSimulator:
         return days
 
     def _etape(self, days: list[date]) -> str:
-        return "BEST" if any(d in self.corrections for d in days) else "BRUT"
+        corrected = self.corrections.keys() | self.evening_corrections.keys()
+        return "BEST" if any(d in corrected for d in days) else "BRUT"
 
     def _daily_body(
         self, meter: MeterProfile, days: list[date], periode: dict[str, str], production: bool

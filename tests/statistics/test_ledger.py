@@ -44,6 +44,29 @@ def test_marks_and_summary() -> None:
     ]
 
 
+def test_a_corrected_day_is_pending_a_re_read_of_its_hours() -> None:
+    ledger = Ledger()
+    hours = ((DAY, 1.0),)
+    daily_only = DAY + timedelta(1)
+    ledger.imported(KEY, {DAY: DayEnergy(DAY, 5.0, hours)}, set())  # type: ignore[arg-type]
+    ledger.imported(KEY, {daily_only: DayEnergy(daily_only, 5.0, None)}, set())  # type: ignore[arg-type]
+    ledger.reshaped(KEY, [DAY, daily_only])  # a day without hours has nothing to re-read
+    assert ledger.has(KEY, DAY, Mark.RESHAPED)
+    assert not ledger.has(KEY, daily_only, Mark.RESHAPED)
+    end = DAY + timedelta(1)
+    assert ledger.missing(KEY, DAY, end, Mark.HOURLY) == [DAY]
+    assert ledger.missing(KEY, DAY, end, Mark.DAILY) == []
+    assert ledger.summary(KEY, DAY, end, Mark.HOURLY).partial == 1
+    assert ledger.summary(KEY, DAY, end, Mark.DAILY).complete == 1
+    assert Ledger.from_dict(ledger.as_dict()).days == ledger.days  # persisted
+    # A partial read of its hours leaves it pending; its whole load curve settles it.
+    ledger.imported(KEY, {DAY: DayEnergy(DAY, None, hours)}, {DAY})  # type: ignore[arg-type]
+    assert ledger.has(KEY, DAY, Mark.RESHAPED)
+    ledger.imported(KEY, {DAY: DayEnergy(DAY, None, hours)}, set())  # type: ignore[arg-type]
+    assert not ledger.has(KEY, DAY, Mark.RESHAPED)
+    assert ledger.missing(KEY, DAY, end, Mark.HOURLY) == []
+
+
 def test_gaps_are_batched_oldest_first() -> None:
     missing = [DAY, DAY + timedelta(3), DAY + timedelta(7), DAY + timedelta(20)]
     assert gaps(missing, 7) == [

@@ -27,6 +27,9 @@ class Mark(IntFlag):
     PARTIAL = 4  # some of its hours are imported, not all
     NO_DAILY = 8  # asked for, the provider had no daily figure for it
     NO_HOURLY = 16  # asked for, the provider had no (complete) hourly data for it
+    # Its daily figure was corrected after its hours were imported: the hours are the old
+    # shape scaled to the new total until its load curve is read again (pending a re-read).
+    RESHAPED = 32
 
 
 KNOWN = {Mark.DAILY: Mark.DAILY | Mark.NO_DAILY, Mark.HOURLY: Mark.HOURLY | Mark.NO_HOURLY}
@@ -136,9 +139,18 @@ class Ledger:
             marks[day] = current
 
     def imported(self, key: str, days: dict[date, DayEnergy], partial: set[date]) -> None:
-        """Record the days an import brought."""
+        """Record the days an import brought; a day whose hours came whole is no longer
+        pending a re-read."""
+        marks = self.days.setdefault(key, {})
         for day, energy in days.items():
             self.mark(key, (day,), day_marks(energy, partial=day in partial))
+            if energy.hours is not None and day not in partial:
+                marks[day] &= ~Mark.RESHAPED
+
+    def reshaped(self, key: str, days: Iterable[date]) -> None:
+        """These days' daily figures changed (a provider's correction) while their hours were
+        imported: their load curve is to be read again."""
+        self.mark(key, [d for d in days if self.has(key, d, Mark.HOURLY)], Mark.RESHAPED)
 
     def absent(self, key: str, first: date, end: date, need: Mark) -> None:
         """The provider was asked for [first, end) and did not bring `need` for some days."""
@@ -158,11 +170,17 @@ class Ledger:
         return bool(self.days.get(key, {}).get(day, Mark(0)) & mark)
 
     def missing(self, key: str, first: date, end: date, need: Mark) -> list[date]:
-        """The days of [first, end) neither imported with `need` nor known to lack it."""
+        """The days of [first, end) neither imported with `need` nor known to lack it (hours
+        pending a re-read after a correction are missing)."""
         # While the floor is being probed, the unknown days are left to the probes.
         first = max(first, self.history.ceiling or self.history.floor or first)
         marks = self.days.get(key, {})
-        return [d for d in days_between(first, end) if not marks.get(d, Mark(0)) & KNOWN[need]]
+        stale = Mark.RESHAPED if need is Mark.HOURLY else Mark(0)
+        return [
+            d
+            for d in days_between(first, end)
+            if not marks.get(d, Mark(0)) & KNOWN[need] or marks.get(d, Mark(0)) & stale
+        ]
 
     def summary(self, key: str, first: date, end: date, need: Mark) -> Summary:
         """Counts over [first, end) for a series whose complete days carry `need`."""
@@ -173,6 +191,8 @@ class Ledger:
             mark = marks.get(day, Mark(0))
             if floor is not None and day < floor:
                 counts.unavailable += 1
+            elif need is Mark.HOURLY and mark & Mark.RESHAPED:
+                counts.partial += 1
             elif mark & need:
                 counts.complete += 1
             elif mark & Mark.PARTIAL:
