@@ -27,6 +27,7 @@ from tests.e2e.stack import (
     add_gateway,
     add_linky,
     energy_preferences,
+    gateway_power_sensors,
     imported,
     set_linky_tariff,
     until,
@@ -88,7 +89,8 @@ async def provision(api: HomeAssistantApi, sims: Simulators) -> None:  # pragma:
     linky = next(e for e in await api.entries() if e["title"].startswith("Linky"))
     await set_linky_tariff(api, linky["entry_id"])
     await add_gateway(api, GATEWAY_PORT)
-    await api.ws("energy/save_prefs", **energy_preferences())
+    power = await gateway_power_sensors(api)
+    await api.ws("energy/save_prefs", **energy_preferences(power))
 
 
 def run() -> None:  # pragma: no cover - manual use

@@ -472,10 +472,36 @@ async def add_gateway(api: HomeAssistantApi, port: int) -> dict[str, Any]:
     )
 
 
-def energy_preferences() -> dict[str, Any]:
+async def gateway_power_sensors(api: HomeAssistantApi) -> dict[str, str]:
+    """The entity ids of the gateway's site-level power sensors, by key (grid_power, …)."""
+    entities = await api.ws("config/entity_registry/list")
+    found: dict[str, str] = {}
+    for entity in entities:
+        if entity.get("platform") != DOMAIN:
+            continue
+        for key in ("grid_power", "solar_power"):
+            if str(entity.get("unique_id", "")).endswith(f"_gateway_{key}"):
+                found[key] = entity["entity_id"]
+    return found
+
+
+def energy_preferences(power: dict[str, str] | None = None) -> dict[str, Any]:
     """The Energy dashboard on our statistics: the Linky meter's grid import, cost and
-    export; the Climkit site's grid import and export and its solar; its water meter."""
+    export; the Climkit site's grid import and export and its solar; its water meter; with
+    `power` (a gateway's sensors), the site's grid and solar power for the power view."""
     water = statistic(f"{_meter_id(50)}", "water")
+    site_grid = _grid(
+        statistic(DEMO_SITE_ID, "grid_import"), statistic(DEMO_SITE_ID, "grid_export"), None
+    )
+    solar: dict[str, Any] = {
+        "type": "solar",
+        "stat_energy_from": statistic(DEMO_SITE_ID, "production"),
+        "config_entry_solar_forecast": None,
+    }
+    if power and "grid_power" in power:
+        site_grid["power_config"] = {"stat_rate": power["grid_power"]}
+    if power and "solar_power" in power:
+        solar["stat_rate"] = power["solar_power"]
     return {
         "energy_sources": [
             _grid(
@@ -483,16 +509,8 @@ def energy_preferences() -> dict[str, Any]:
                 statistic(PRM, "production"),
                 statistic(PRM, "consumption_cost"),
             ),
-            _grid(
-                statistic(DEMO_SITE_ID, "grid_import"),
-                statistic(DEMO_SITE_ID, "grid_export"),
-                None,
-            ),
-            {
-                "type": "solar",
-                "stat_energy_from": statistic(DEMO_SITE_ID, "production"),
-                "config_entry_solar_forecast": None,
-            },
+            site_grid,
+            solar,
             {
                 "type": "water",
                 "stat_energy_from": water,

@@ -23,12 +23,14 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.recorder import get_instance
+from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
     do_adhoc_statistics,
 )
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.linky_climkit.const import DOMAIN
 from custom_components.linky_climkit.diagnostics import async_get_config_entry_diagnostics
@@ -210,6 +212,121 @@ async def test_poll_never_overlaps_and_stops_on_unload(
     unloaded = len(gateway_sim.calls)
     await poll(hass, freezer, 120)
     assert len(gateway_sim.calls) == unloaded
+
+
+async def test_site_grid_and_solar_power(
+    hass: HomeAssistant, gateway_sim: ClimkitGatewaySimulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """The grid connection's signed power and the producers' power, on the gateway's device,
+    as the Energy dashboard's power view takes them; unavailable while one of their meters
+    does not answer."""
+    freezer.move_to(CH_NOW)
+    entry, coordinator = await setup(hass, gateway_sim)
+    devices = dr.async_get(hass)
+    gateway = devices.async_get_device_by_identifier((DOMAIN, "gateway_127.0.0.1"), entry.entry_id)
+    assert gateway is not None
+    readings = coordinator.data.readings
+    expected = {
+        "grid_power": readings["electricity_10"].values["total_W"],
+        "solar_power": abs(readings["electricity_101"].values["total_W"]),
+    }
+    assert expected["grid_power"] > 0  # the site draws from the grid
+    assert readings["electricity_101"].values["total_W"] < 0  # the producer reports export
+    for key, value in expected.items():
+        current = hass.states.get(entity_id(hass, "gateway", key))
+        assert current is not None
+        assert current.attributes[ATTR_DEVICE_CLASS] == SensorDeviceClass.POWER
+        assert current.attributes[ATTR_UNIT_OF_MEASUREMENT] == "W"
+        assert current.attributes[ATTR_STATE_CLASS] == SensorStateClass.MEASUREMENT
+        assert float(current.state) == pytest.approx(value, abs=0.1), key
+        registered = er.async_get(hass).async_get(entity_id(hass, "gateway", key))
+        assert registered is not None
+        assert registered.device_id == gateway.id
+    gateway_sim.add_fault("invalid", address=101)
+    await poll(hass, freezer)
+    assert state(hass, "gateway", "solar_power") == STATE_UNAVAILABLE
+    assert state(hass, "gateway", "grid_power") != STATE_UNAVAILABLE
+    gateway_sim.clear_faults()
+    await poll(hass, freezer)
+    assert state(hass, "gateway", "solar_power") != STATE_UNAVAILABLE
+
+
+async def test_the_energy_dashboard_takes_the_power_sensors(
+    hass: HomeAssistant,
+    gateway_sim: ClimkitGatewaySimulator,
+    freezer: FrozenDateTimeFactory,
+    hass_ws_client: WebSocketGenerator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Saved as the grid connection's, the solar's and a device's power in the Energy
+    preferences, none of them draws a validation issue."""
+    assert await async_setup_component(hass, "energy", {})
+    # Home Assistant logs the test client's own access token at DEBUG when it connects.
+    caplog.set_level(logging.INFO, logger="homeassistant.components.websocket_api")
+    client = await hass_ws_client(hass)  # (its token is checked now, before the clock moves)
+    freezer.move_to(CH_NOW)
+    await setup(hass, gateway_sim)
+    now = dt_util.utcnow()
+    start = now.replace(minute=now.minute - now.minute % 5, second=0, microsecond=0)
+    for _ in range(6):  # ten minutes of readings, then their 5-minute statistics
+        await poll(hass, freezer, 100)
+    for period in range(2):
+        do_adhoc_statistics(hass, start=start + timedelta(minutes=5 * period))
+    await async_wait_recording_done(hass)
+    power = {
+        "grid": entity_id(hass, "gateway", "grid_power"),
+        "solar": entity_id(hass, "gateway", "solar_power"),
+        "device": entity_id(hass, "electricity_11", "power"),
+    }
+    energy = {
+        "import": entity_id(hass, "electricity_10", "energy_import"),
+        "export": entity_id(hass, "electricity_10", "energy_export"),
+        "solar": entity_id(hass, "electricity_101", "energy_export"),
+        "device": entity_id(hass, "electricity_11", "energy_import"),
+    }
+    await client.send_json_auto_id(
+        {
+            "type": "energy/save_prefs",
+            "energy_sources": [
+                {
+                    "type": "grid",
+                    "stat_energy_from": energy["import"],
+                    "stat_energy_to": energy["export"],
+                    "stat_cost": None,
+                    "entity_energy_price": None,
+                    "number_energy_price": None,
+                    "stat_compensation": None,
+                    "entity_energy_price_export": None,
+                    "number_energy_price_export": None,
+                    "cost_adjustment_day": 0.0,
+                    "power_config": {"stat_rate": power["grid"]},
+                },
+                {
+                    "type": "solar",
+                    "stat_energy_from": energy["solar"],
+                    "stat_rate": power["solar"],
+                    "config_entry_solar_forecast": None,
+                },
+            ],
+            "device_consumption": [
+                {"stat_consumption": energy["device"], "stat_rate": power["device"]}
+            ],
+        }
+    )
+    saved = await client.receive_json()
+    assert saved["success"], saved
+    await client.send_json_auto_id({"type": "energy/validate"})
+    validation = await client.receive_json()
+    assert validation["success"], validation
+    result = validation["result"]
+    groups = [*result["energy_sources"], *result["device_consumption"]]
+    issues = [issue for group in groups for issue in group]
+    checked = {entity for issue in issues for entity, _value in issue["affected_entities"]}
+    assert not checked & set(power.values()), issues
+    await client.send_json_auto_id({"type": "energy/get_prefs"})
+    stored = (await client.receive_json())["result"]
+    assert stored["energy_sources"][0]["power_config"] == {"stat_rate": power["grid"]}
+    assert stored["energy_sources"][1]["stat_rate"] == power["solar"]
 
 
 async def test_invalid_meter_is_unavailable_alone(

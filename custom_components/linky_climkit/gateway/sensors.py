@@ -1,6 +1,7 @@
 """Live sensors of the meters a Climkit Gateway answers for: power, currents, indexes, water,
-heat. Indexes are `total_increasing` and never go down (`gateway_index.py`), so Home
-Assistant's own statistics can feed the Energy dashboard's devices and real-time cards.
+heat; and the site's grid and solar power (site_power.py). Indexes are `total_increasing` and
+never go down (`index.py`), so Home Assistant's own statistics can feed the Energy dashboard's
+devices and real-time cards.
 
 A meter linked to a cloud entry's meter shares its device; otherwise it gets its own device,
 under the gateway's.
@@ -38,6 +39,7 @@ from homeassistant.util import dt as dt_util
 from ..const import DOMAIN
 from .coordinator import ConfiguredMeter, GatewayCoordinator
 from .index import MonotonicIndex
+from .site_power import SITE_POWER_KEYS, site_power_sensors
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -145,7 +147,8 @@ def gateway_sensors(hass: HomeAssistant, coordinator: GatewayCoordinator) -> lis
         manufacturer="Climkit",
         model="Gateway",
     )
-    entities: list[SensorEntity] = []
+    on_gateway = DeviceInfo(identifiers={gateway_device(coordinator.host)})
+    entities = site_power_sensors(coordinator, on_gateway, f"{entry.entry_id}_gateway")
     for configured in coordinator.meters:
         if configured.meter_id is not None:
             # Registered with its full description by the site's own sensors.
@@ -171,7 +174,7 @@ def gateway_device(host: str) -> tuple[str, str]:
 def is_gateway_sensor(unique_id: str) -> bool:
     """Whether a unique id is one of a gateway meter's sensors."""
     keys = {d.key for descriptions in BY_TYPE.values() for d in descriptions}
-    keys.add(READING_TIME.key)
+    keys |= {READING_TIME.key, *SITE_POWER_KEYS}
     return any(unique_id.endswith(f"_{key}") for key in keys)
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import aiohttp
 
 from .body import read_text
-from .climkit_model import parse_instant
+from .climkit_model import parse_instant, role_of_address
 from .errors import (
     InvalidResponseError,
     NoDataError,
@@ -70,6 +70,11 @@ class GatewayMeter:
     def key(self) -> str:
         """Stable key, e.g. `electricity_11`."""
         return f"{self.type}_{self.address}"
+
+    @property
+    def role(self) -> str:
+        """consumption, production, introduction or battery (from its address)."""
+        return role_of_address(self.address)
 
 
 @dataclass(frozen=True, slots=True)

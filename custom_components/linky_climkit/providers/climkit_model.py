@@ -35,15 +35,19 @@ class MeterInfo:
     @property
     def role(self) -> str:
         """consumption, production, introduction or battery (from mode, else the address)."""
-        if self.mode:
-            return self.mode
-        if self.prim_ad == 10:
-            return "introduction"
-        if self.prim_ad is not None and self.prim_ad >= 200:
-            return "battery"
-        if self.prim_ad is not None and self.prim_ad >= 100:
-            return "production"
-        return "consumption"
+        return self.mode or role_of_address(self.prim_ad)
+
+
+def role_of_address(address: int | None) -> str:
+    """A meter's role from its bus address, Climkit's numbering: 10 is the grid connection
+    (introduction), 100-199 producers, 200 and up batteries, the others consumers."""
+    if address == 10:
+        return "introduction"
+    if address is not None and address >= 200:
+        return "battery"
+    if address is not None and address >= 100:
+        return "production"
+    return "consumption"
 
 
 def meter_label(meter: MeterInfo) -> str:
