@@ -308,7 +308,8 @@ def _used_translation_keys() -> list[tuple[str, str, str]]:
     """(source file, expected en.json section, key) for every literal translation_key=."""
     used = []
     for source in sorted(INTEGRATION.rglob("*.py")):
-        platform = source.stem.removesuffix("s")  # linky/sensors.py holds sensor descriptions
+        # linky/sensors.py, gateway/power_sensors.py hold sensor descriptions
+        platform = source.stem.rsplit("_", 1)[-1].removesuffix("s")
         section = f"entity.{platform}" if platform in ENTITY_PLATFORMS else "exceptions"
         rel = str(source.relative_to(ROOT))
         used.extend(

@@ -1,5 +1,5 @@
 """Live sensors of the meters a Climkit Gateway answers for: power, currents, indexes, water,
-heat; and the site's grid and solar power (site_power.py). Indexes are `total_increasing` and
+heat; and the site's grid and solar power (power_sensors.py). Indexes are `total_increasing` and
 never go down (`index.py`), so Home Assistant's own statistics can feed the Energy dashboard's
 devices and real-time cards.
 
@@ -39,7 +39,7 @@ from homeassistant.util import dt as dt_util
 from ..const import DOMAIN
 from .coordinator import ConfiguredMeter, GatewayCoordinator
 from .index import MonotonicIndex
-from .site_power import SITE_POWER_KEYS, site_power_sensors
+from .power_sensors import SITE_POWER_KEYS, site_power_sensors
 
 
 @dataclass(frozen=True, kw_only=True)
