@@ -52,6 +52,7 @@ from custom_components.linky_climkit.tariffs.stored import (
     period_options,
     with_period,
 )
+from tests.bench.startup import CORE, OURS, import_seconds
 from tests.conftest import CH_NOW, FULL_HISTORY, NOW, PRM, PROD_PRM, climkit_entry
 from tests.helpers.statistics_reader import hourly_rows
 from tests.helpers.time_travel import max_calls_in_window
@@ -103,7 +104,8 @@ S_OFF = "Home Assistant off for 12 days, then on (cons + prod, 60 days hourly)"
 S_CLIMKIT = "Climkit first setup, 1 site, 1 y of 15-min data, 6 meters"
 S_TARIFF = "tariff change, 3 years hourly"
 S_GROWTH = "growth from 1 to 3 years of data"
-ORDER = [S_SETUP, S_BACKFILL, S_STEADY, S_RESTART, S_CLIMKIT, S_TARIFF, S_GROWTH]
+S_STARTUP = "start-up cost: loading the integration"
+ORDER = [S_SETUP, S_BACKFILL, S_STEADY, S_RESTART, S_CLIMKIT, S_TARIFF, S_GROWTH, S_STARTUP]
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 
@@ -1159,6 +1161,29 @@ async def test_tariff_recompute(bench_hass: HomeAssistant, counter: RowCounter) 
     assert traced.memory_peak is not None
     loop_and_memory(RESULTS, S_TARIFF, m)
     memory(RESULTS, S_TARIFF, traced.memory_peak, note=" (own run)")
+
+
+# ---- start-up cost ---------------------------------------------------------------------------
+
+
+def test_startup_cost() -> None:
+    """Importing every module of the integration, against Home Assistant's `template`
+    integration (about the same size) in the same run (tests/bench/startup.py)."""
+    ours, ours_modules = import_seconds(OURS)
+    core, core_modules = import_seconds(CORE)
+    ratio = ours / core
+    RESULTS.at_most(
+        S_STARTUP,
+        "import time of every module / Home Assistant's template integration's",
+        ratio,
+        1.5,
+        unit="×",
+        measured=(
+            f"{ratio:.2f}× ({ours * 1000:.0f} ms for {ours_modules} modules; template "
+            f"{core * 1000:.0f} ms for {core_modules}; fresh interpreter, median of 5)"
+        ),
+        details={"ours_s": ours, "template_s": core},
+    )
 
 
 # ---- the figures over several runs, and what cannot be measured yet ------------------------
