@@ -40,6 +40,7 @@ from custom_components.linky_climkit.providers.errors import (
     ProviderConnectionError,
     ProviderError,
     QuotaError,
+    RedirectError,
     RequestError,
     UpstreamError,
 )
@@ -208,6 +209,9 @@ FAULT_EXPECTATIONS: dict[str, tuple[type[ProviderError], int | None, str | None]
     "truncated_json": (InvalidResponseError, None, None),
     "unauthorized": (AuthError, 401, None),
     "no_data": (NoDataError, 404, "no_data_found"),
+    "history_limit": (HistoryLimitError, 400, "ADAM-ERR0125"),
+    "bad_request": (RequestError, 400, "ADAM-ERR0002"),
+    "redirect": (RedirectError, 307, None),
 }
 
 

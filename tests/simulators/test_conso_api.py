@@ -745,6 +745,9 @@ FAULT_STATUS = {
     "wrong_shape": 200,
     "unauthorized": 401,
     "no_data": 404,
+    "history_limit": 400,
+    "bad_request": 400,
+    "redirect": 307,
 }
 
 
@@ -755,12 +758,16 @@ async def test_every_fault_kind(kind: str) -> None:
     sim.add_fault(kind)
     async with serve(sim) as client:
         params = {"pointId": PRM, "dateDebut": "2026-04-01", "dateFin": "2026-04-02"}
-        resp = await client.get("/api/consommation_quotidienne", params=params, headers=auth())
+        resp = await client.get(
+            "/api/consommation_quotidienne", params=params, headers=auth(), allow_redirects=False
+        )
         assert resp.status == FAULT_STATUS[kind]
         text = await resp.text()
         if kind in {"cloudflare_403", "cloudflare_502_html", "html_200"}:
             assert resp.headers["Content-Type"].startswith("text/html")
             assert text.lstrip().startswith("<!DOCTYPE html>")
+        elif kind == "redirect":
+            assert resp.headers["Location"].startswith("http://elsewhere.invalid/")
         else:
             assert resp.headers["Content-Type"] == "application/json"
         if kind == "truncated_json":
