@@ -273,10 +273,26 @@ async def climkit_history(run: Run, point: str) -> None:
     await _settled(lambda: climkit_differences(run), "Climkit after the hard stop")
 
 
+def _first_import_done(home: HomeAssistantProcess) -> bool | None:
+    """Whether the Linky entry's saved state says its first import is over (its daily figures
+    come first: the statistics alone can look complete while its curves are still read)."""
+    stores = list((home.config_dir / ".storage").glob(f"{DOMAIN}.linky.*"))
+    if len(stores) != 1:
+        return None
+    state = json.loads(stores[0].read_text(encoding="utf-8"))["data"]
+    return (state.get("initialised") and not state.get("pending")) or None
+
+
 async def _linky_imported(run: Run) -> None:
+    """A Linky entry whose first import is over, nothing else under way."""
     await _onboard(run, None)
     assert (await add_linky(run.api, run.sims))["type"] == "create_entry"
     await _settled(lambda: linky_differences(run), "the first Linky import")
+
+    async def done() -> bool | None:
+        return _first_import_done(run.home)
+
+    await until(done, "the first Linky import's end", 60)
 
 
 async def _import_history(run: Run, first: date, last: date) -> None:
