@@ -175,11 +175,12 @@ class Ledger:
         # While the floor is being probed, the unknown days are left to the probes.
         first = max(first, self.history.ceiling or self.history.floor or first)
         marks = self.days.get(key, {})
-        stale = Mark.RESHAPED if need is Mark.HOURLY else Mark(0)
+        known = int(KNOWN[need])  # plain ints: a flag operation per day is slow over 3 years
+        stale = int(Mark.RESHAPED) if need is Mark.HOURLY else 0
         return [
             d
             for d in days_between(first, end)
-            if not marks.get(d, Mark(0)) & KNOWN[need] or marks.get(d, Mark(0)) & stale
+            if not (mark := int(marks.get(d, 0))) & known or mark & stale
         ]
 
     def summary(self, key: str, first: date, end: date, need: Mark) -> Summary:
@@ -187,19 +188,22 @@ class Ledger:
         counts = Summary()
         marks = self.days.get(key, {})
         floor = self.history.floor
+        wanted, absent = int(need), int(ABSENT[need])
+        partial, daily = int(Mark.PARTIAL), int(Mark.DAILY)
+        stale = int(Mark.RESHAPED) if need is Mark.HOURLY else 0
         for day in days_between(first, end):
-            mark = marks.get(day, Mark(0))
+            mark = int(marks.get(day, 0))
             if floor is not None and day < floor:
                 counts.unavailable += 1
-            elif need is Mark.HOURLY and mark & Mark.RESHAPED:
+            elif mark & stale:
                 counts.partial += 1
-            elif mark & need:
+            elif mark & wanted:
                 counts.complete += 1
-            elif mark & Mark.PARTIAL:
+            elif mark & partial:
                 counts.partial += 1
-            elif mark & ABSENT[need]:
+            elif mark & absent:
                 counts.unavailable += 1
-            elif mark & Mark.DAILY:
+            elif mark & daily:
                 counts.partial += 1
             else:
                 counts.missing += 1
@@ -223,9 +227,9 @@ class Ledger:
         for key, runs in data.get("series", {}).items():
             marks = ledger.days.setdefault(key, {})
             for first, count, mark in runs:
-                start = date.fromisoformat(first)
+                start, flag = date.fromisoformat(first), Mark(int(mark))  # once a run
                 for n in range(int(count)):
-                    marks[start + timedelta(days=n)] = Mark(int(mark))
+                    marks[start + timedelta(days=n)] = flag
         ledger.history = HistoryFloor(
             _day(data.get("floor")), _day(data.get("ceiling")), bool(data.get("edge_probed"))
         )
