@@ -29,11 +29,22 @@ pytestmark = pytest.mark.usefixtures("recorder_mock", "fast_pacer")
 
 @pytest.fixture
 async def old_site(socket_enabled: None) -> Any:
-    """The demo site, created 100 days ago: four 30-day windows of history."""
-    sim = ClimkitSimulator([demo_site(creation=CH_NOW - timedelta(days=100))])
+    """The demo site, created 70 days ago: three 30-day windows of history."""
+    sim = ClimkitSimulator([demo_site(creation=CH_NOW - timedelta(days=70))])
     await sim.start()
     yield sim
     await sim.stop()
+
+
+async def start_site(hass: HomeAssistant, sim: ClimkitSimulator) -> ClimkitCoordinator:
+    """The site's entry, set up: its first history window imported (Zurich time)."""
+    await hass.config.async_set_time_zone("Europe/Zurich")
+    entry = climkit_entry(sim)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    coordinator: ClimkitCoordinator = entry.runtime_data.coordinator
+    return coordinator
 
 
 def asked(sim: ClimkitSimulator) -> Counter[tuple[str, str]]:
@@ -47,12 +58,7 @@ async def test_each_window_is_asked_once_and_the_next_is_read_ahead(
     hass: HomeAssistant, old_site: ClimkitSimulator, freezer: FrozenDateTimeFactory
 ) -> None:
     freezer.move_to(CH_NOW)
-    await hass.config.async_set_time_zone("Europe/Zurich")
-    entry = climkit_entry(old_site)
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
-    coordinator: ClimkitCoordinator = entry.runtime_data.coordinator
+    coordinator = await start_site(hass, old_site)
     # One window imported; the next one's answers are already here, before its run.
     assert coordinator.state.history_cursor is not None
     assert not coordinator.state.history_done
@@ -75,7 +81,7 @@ async def test_each_window_is_asked_once_and_the_next_is_read_ahead(
     assert coordinator.reader.ahead is None
     counts = asked(old_site)
     assert set(counts.values()) == {1}
-    assert len({s for _, s in counts}) == 4  # 100 days: windows of 30, 30, 30 and 10
+    assert len({s for _, s in counts}) == 3  # 70 days: windows of 30, 30 and 10
 
 
 async def test_a_failed_read_ahead_is_the_next_runs_failure_and_nothing_is_lost(
@@ -93,12 +99,7 @@ async def test_a_failed_read_ahead_is_the_next_runs_failure_and_nothing_is_lost(
         return await read(self, ask)
 
     with patch.object(SiteReader, "_read", second_read_fails):
-        await hass.config.async_set_time_zone("Europe/Zurich")
-        entry = climkit_entry(old_site)
-        entry.add_to_hass(hass)
-        assert await hass.config_entries.async_setup(entry.entry_id)
-        await hass.async_block_till_done(wait_background_tasks=True)
-        coordinator: ClimkitCoordinator = entry.runtime_data.coordinator
+        coordinator = await start_site(hass, old_site)
         cursor = coordinator.state.history_cursor
         assert coordinator.next_run is not None
         await advance(hass, freezer, [coordinator], coordinator.next_run)

@@ -192,6 +192,7 @@ class HomeAssistantProcess:
     clock: Clock = field(default_factory=Clock)
     process: asyncio.subprocess.Process | None = None
     extra_env: dict[str, str] = field(default_factory=dict)  # for the next `start`
+    python: str = sys.executable  # the interpreter of a virtual environment with Home Assistant
 
     @property
     def url(self) -> str:
@@ -218,7 +219,7 @@ class HomeAssistantProcess:
         """Start it and wait until its HTTP API answers."""
         out = self.log.open("ab")
         self.process = await asyncio.create_subprocess_exec(
-            sys.executable,
+            self.python,
             "-m",
             "homeassistant",
             "--config",

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from datetime import date, datetime, time, timedelta
 from itertools import pairwise
@@ -27,6 +29,7 @@ from tests.e2e.stack import (
     FAKETIME_LIBRARY,
     OWNER,
     PRM,
+    ROOT,
     Clock,
     HomeAssistantApi,
     HomeAssistantProcess,
@@ -52,10 +55,37 @@ HOURS = {"now": None, "00:30": time(0, 30), "07:59": time(7, 59), "08:01": time(
 HOURS["23:59"] = time(23, 59)
 
 
-@pytest.fixture(params=list(HOURS))
-def clock(request: pytest.FixtureRequest) -> Clock:
+# The Home Assistant releases the run is made with: the pinned one (this virtual environment)
+# at every hour, the newest one (.venv-2026.11, built by scripts/setup) at the real time.
+NEXT_PYTHON = ROOT / ".venv-2026.11" / "bin" / "python"
+RUNS = dict.fromkeys(HOURS, sys.executable) | {"2026.11.0": str(NEXT_PYTHON)}
+# What Home Assistant logs when an integration uses an API it deprecated or misuses one.
+FRAMEWORK_WARNINGS = ("Detected that custom integration", "deprecat")
+
+
+def _next_ready() -> bool:
+    """Whether .venv-2026.11 can run Home Assistant 2026.11.0 with its frontend."""
+    if not NEXT_PYTHON.exists():
+        return False
+    probe = "import hass_frontend, homeassistant.const as c; assert c.__version__ == '2026.11.0'"
+    return subprocess.run([NEXT_PYTHON, "-c", probe], capture_output=True).returncode == 0
+
+
+@pytest.fixture(params=list(RUNS))
+def run_name(request: pytest.FixtureRequest) -> str:
+    """Which release, at which hour."""
+    name = str(request.param)
+    if RUNS[name] != sys.executable and not _next_ready():
+        if os.environ.get("CI"):
+            pytest.fail(f"{NEXT_PYTHON.parent.parent} cannot run Home Assistant: scripts/setup")
+        pytest.skip(f"{NEXT_PYTHON.parent.parent} is not built (scripts/setup)")
+    return name
+
+
+@pytest.fixture
+def clock(run_name: str) -> Clock:
     """Real time, or a shifted clock for every process of the run (libfaketime)."""
-    at = HOURS[request.param]
+    at = HOURS.get(run_name)
     if at is None:
         return Clock()
     if not FAKETIME_LIBRARY.exists():
@@ -67,28 +97,33 @@ def clock(request: pytest.FixtureRequest) -> Clock:
 
 @pytest.fixture
 async def stack(
-    socket_enabled: None, tmp_path: Path, clock: Clock
+    socket_enabled: None, tmp_path: Path, clock: Clock, run_name: str
 ) -> AsyncIterator[tuple[Simulators, HomeAssistantProcess, HomeAssistantApi]]:
     """The simulators, a Home Assistant on a free port with its owner, and an API client."""
     sims = Simulators(clock=clock)
     await sims.start()
     async with aiohttp.ClientSession() as session:
-        home, api = await _onboarded(session, tmp_path / "config", clock)
+        home, api = await _onboarded(session, tmp_path / "config", clock, RUNS[run_name])
         try:
             yield sims, home, api
         finally:
             await api.close()
             await home.stop()
             await sims.stop()
-    written = [line for line in home.log.read_text().splitlines() if ENVIRONMENT_WRITTEN in line]
+    lines = home.log.read_text(encoding="utf-8", errors="replace").splitlines()
+    written = [line for line in lines if ENVIRONMENT_WRITTEN in line]
     assert not written, f"the environment was written under libfaketime: {written}"
+    warned = [
+        line for line in lines if DOMAIN in line and any(w in line for w in FRAMEWORK_WARNINGS)
+    ]
+    assert not warned, f"Home Assistant warns about the integration: {warned}"
 
 
 async def _onboarded(
-    session: aiohttp.ClientSession, config: Path, clock: Clock
+    session: aiohttp.ClientSession, config: Path, clock: Clock, python: str
 ) -> tuple[HomeAssistantProcess, HomeAssistantApi]:
     """A new Home Assistant with its owner."""
-    home = HomeAssistantProcess(config, free_port(), clock)
+    home = HomeAssistantProcess(config, free_port(), clock, python=python)
     home.write_config()
     api = HomeAssistantApi(session, home.url)
     await home.start(session)
