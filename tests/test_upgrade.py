@@ -253,13 +253,14 @@ async def statistic_snapshot(hass: HomeAssistant, entity_ids: set[str]) -> dict[
 
 
 def _added(unique_id: str) -> bool:
-    """An entity the new code adds: the completeness ledger's diagnostic sensor."""
-    return unique_id.endswith("_missing_days")
+    """An entity the new code adds: the completeness ledger's diagnostic sensor, a gateway's
+    site-level grid and solar power."""
+    return unique_id.endswith(("_missing_days", "_gateway_grid_power", "_gateway_solar_power"))
 
 
 def assert_registries_unchanged(hass: HomeAssistant, scenario: str) -> None:
     """Same entities (unique id → entity id, names, classes, units, devices), no `_2`, none
-    gone, only the new diagnostic sensor added; same devices; every enabled entity is provided
+    gone, only the new sensors added; same devices; every enabled entity is provided
     by the new code."""
     entries = hass.config_entries.async_entries(DOMAIN)
     old = load(scenario, "entities.json")

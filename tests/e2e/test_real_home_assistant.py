@@ -9,6 +9,7 @@ refused token ask for re-authentication, and look at the dashboard in Chromium.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -35,15 +36,18 @@ from tests.e2e.stack import (
     HomeAssistantProcess,
     Simulators,
     add_climkit,
+    add_gateway,
     add_linky,
     energy_preferences,
     free_port,
+    gateway_power_sensors,
     imported,
     set_linky_tariff,
     statistic,
     until,
 )
 from tests.simulators.climkit import DEMO_SITE_ID
+from tests.simulators.climkit_gateway import ClimkitGatewaySimulator, demo_gateway_meters
 
 PARIS = ZoneInfo("Europe/Paris")
 SCREENSHOT_ENV = "E2E_SCREENSHOT"  # also copy the dashboard's screenshot there
@@ -293,5 +297,42 @@ async def test_real_home_assistant(
         assert shot.stat().st_size > 20_000
         if target := os.environ.get(SCREENSHOT_ENV):
             shutil.copyfile(shot, target)
+
+        # 7. The power view ("now"), fed by the Climkit Gateway's live power sensors.
+        gateway = ClimkitGatewaySimulator(demo_gateway_meters(), now=sims.clock.now)
+        await gateway.start()
+        try:
+            added = await add_gateway(api, gateway.port)
+            assert added.get("reason") == "gateway_added_to_site", added
+
+            async def power_sensors() -> dict[str, str] | None:
+                found = await gateway_power_sensors(api)
+                return found if len(found) == 2 else None
+
+            power = await until(power_sensors, "the gateway's power sensors", 60)
+            await api.ws("energy/save_prefs", **energy_preferences(power))
+
+            async def live() -> bool | None:
+                states = [await api.get(f"/api/states/{entity}") for entity in power.values()]
+                return all(s["state"] not in ("unknown", "unavailable") for s in states) or None
+
+            await until(live, "the gateway's power sensors with values", 60)
+            await browser.evaluate("location.assign('/energy/now')")
+
+            async def shows_power() -> str | None:
+                text = await browser.text()
+                return text if re.search(r"\d\s?k?W\b", text) and "Power" in text else None
+
+            power_shot = tmp_path / "energy-power.png"
+            try:
+                await until(shows_power, "the Energy dashboard's power view with values", 90)
+            except TimeoutError:
+                await browser.screenshot(power_shot)
+                shown = (await browser.text())[:2000]
+                raise AssertionError(
+                    f"The power view shows nothing (see {power_shot}): {shown}"
+                ) from None
+        finally:
+            await gateway.stop()
     finally:
         await browser.close()
