@@ -214,7 +214,7 @@ def climkit_sensors(
     current = {(DOMAIN, site_id), *((DOMAIN, m.id) for m in data.meters), *other_devices}
     for stale in dr.async_entries_for_config_entry(registry, entry_id):
         if not stale.identifiers & current:  # a meter the site no longer has
-            registry.async_update_device(stale.id, remove_config_entry_id=entry_id)
+            registry.async_remove_device(stale.id)
     for meter in data.meters:
         device = DeviceInfo(
             identifiers={(DOMAIN, meter.id)},
