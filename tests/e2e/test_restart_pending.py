@@ -18,7 +18,13 @@ from typing import Any
 import pytest
 
 from tests.e2e.stack import DOMAIN, OWNER, add_climkit, add_linky, until
-from tests.e2e.test_hard_stop import Run, climkit_differences, linky_differences, run
+from tests.e2e.test_hard_stop import (
+    Run,
+    _settled,
+    climkit_differences,
+    linky_differences,
+    run,
+)
 
 __all__ = ["run"]  # the fixture
 
@@ -76,20 +82,7 @@ async def test_restart_while_an_import_is_under_way(run: Run, case: str) -> None
     elapsed = time.monotonic() - started
     assert elapsed < RUNNING_WITHIN, f"Home Assistant took {elapsed:.0f} s to start"
     await run.loaded()
-
-    async def done() -> list[str]:
-        return await differences(run)
-
-    found: list[str] = []
-
-    async def check() -> bool | None:
-        found[:] = await done()
-        return not found or None
-
-    try:
-        await until(check, f"{case} after the restart", 120)
-    except TimeoutError:
-        pytest.fail(f"{case}: {len(found)} differences, first ones: {found[:6]}")
+    await _settled(lambda: differences(run), f"{case} after the restart")
     assert not pending(run.home.config_dir)
     log = run.home.log.read_text(encoding="utf-8", errors="replace")[len(log_before) :]
     slow = [line for line in log.splitlines() if any(s in line for s in SLOW_SETUP)]

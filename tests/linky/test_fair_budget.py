@@ -20,13 +20,13 @@ from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.linky_climkit.const import CONF_API_URL
-from custom_components.linky_climkit.linky.budget import FLOW_RESERVE, HARD_CAP, WINDOW, Priority
+from custom_components.linky_climkit.linky.budget import FLOW_RESERVE, HARD_CAP, Priority
 from custom_components.linky_climkit.linky.budget_store import BudgetManager, async_get_budget
 from custom_components.linky_climkit.linky.coordinator import LinkyCoordinator
 from custom_components.linky_climkit.linky.plan import daily_calls
 from custom_components.linky_climkit.providers.conso_api import ConsoApiClient
 from tests.conftest import NOW, PRM, PROD_PRM, linky_entry
-from tests.helpers.time_travel import advance, setup_linky
+from tests.helpers.time_travel import advance, most_in_window, setup_linky
 from tests.simulators.conso_api import PARIS, ConsoApiSimulator
 
 pytestmark = pytest.mark.usefixtures("recorder_mock")
@@ -53,12 +53,6 @@ FAULTS = {
 # not a failure: the entry goes on (its daily ladder, the gaps it fills from what is left).
 ANSWERS = {"NoDataError": 8, "HistoryLimitError": 8}
 CASES = [*FAULTS, "ProviderConnectionError", "unexpected exception"]
-
-
-def most_in_window(stamps: list[datetime]) -> int:
-    """The most stamps in any rolling window."""
-    ordered = sorted(stamps)
-    return max((sum(1 for t in ordered if s <= t < s + WINDOW) for s in ordered), default=0)
 
 
 @pytest.fixture
