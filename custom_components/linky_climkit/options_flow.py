@@ -1,6 +1,7 @@
 """Options flow of a Linky meter or a Climkit site (`TariffOptionsFlow`): the tariff (prices
 by date, then the off-peak hours one range per form, Tempo colours or a price entity), the
-feed-in price of a producing meter, or no tariff at all. A Climkit site also chooses an hourly
+feed-in price of a producing meter, or no tariff at all; a Linky meter also imports history
+from elsewhere (`linky/history_flow.py`). A Climkit site also chooses an hourly
 refresh of its sensors and, once a gateway joined it, the gateway's poll interval or its
 removal (steps shared with a Gateway entry's `GatewayOptionsFlow`, in `gateway/options.py`).
 
@@ -38,6 +39,7 @@ from homeassistant.util import dt as dt_util
 from .const import CONF_PROVIDER, CONF_SITE_SENSORS_HOURLY, LINKY_CURRENCY, PROVIDER_CLIMKIT
 from .gateway.coordinator import site_gateway
 from .gateway.options import GatewayOptionSteps
+from .linky.history_flow import HistoryOptionSteps
 from .tariffs.engine import (
     FeedInPeriod,
     OffPeakRange,
@@ -121,7 +123,7 @@ def _entity(domains: list[str]) -> EntitySelector:
     return EntitySelector(EntitySelectorConfig(domain=domains))
 
 
-class TariffOptionsFlow(GatewayOptionSteps):
+class TariffOptionsFlow(GatewayOptionSteps, HistoryOptionSteps):
     """Set, change from a date or remove the tariff of one Linky or Climkit entry."""
 
     def __init__(self) -> None:
@@ -184,6 +186,8 @@ class TariffOptionsFlow(GatewayOptionSteps):
             options.append("site_sensors")
             if site_gateway(self.config_entry) is not None:
                 options += ["gateway_poll", "remove_gateway"]
+        elif self._coordinator() is not None:
+            options.append("import_history")
         return self.async_show_menu(step_id="init", menu_options=options)
 
     async def async_step_site_sensors(

@@ -107,10 +107,19 @@ class Pipeline:
         written, self.written = self.written, 0
         return written
 
-    async def run(self, batch: Batch, reason: str, *, keep_stored_totals: bool = False) -> Imported:
+    async def run(
+        self,
+        batch: Batch,
+        reason: str,
+        *,
+        keep_stored_totals: bool = False,
+        brought: bool = False,
+    ) -> Imported:
         """Import a batch: only changed days are written (a partial read never replaces a
         day stored whole), then priced (the entry's own meter only), recorded in the ledger,
-        and the event names what changed."""
+        and the event names what changed. A batch `brought` from elsewhere (a file, another
+        integration's statistics) is recorded as such: the provider is still asked for its
+        days, and never shown as the newest values."""
         done = Imported()
         for key, received in sorted(batch.days.items()):
             partial = batch.partial.get(key, set())
@@ -137,11 +146,14 @@ class Pipeline:
             done.rows += result.rows_written
             # A changed total without hours: the provider corrected a day whose hours are
             # stored (rescaled by the importer until its load curve is read again).
-            corrected = [d for d in result.changed_days if days[d].hours is None]
-            self.ledger.reshaped(ledger_key, corrected)
-            self.ledger.imported(ledger_key, days, partial)
+            if brought:
+                self.ledger.brought(ledger_key, days)
+            else:
+                corrected = [d for d in result.changed_days if days[d].hours is None]
+                self.ledger.reshaped(ledger_key, corrected)
+                self.ledger.imported(ledger_key, days, partial)
             complete = [day for day in days if day not in partial]
-            if complete:
+            if complete and not brought:
                 done.newest[key] = days[max(complete)]
             if meter == self.meter:
                 self.costs.remember(channel, batch.curves.get(channel, ()))
@@ -155,8 +167,10 @@ class Pipeline:
                 continue
             result = await self.importer.import_peaks(self.spec(*key), peaks)
             done.rows += result.rows_written
-            done.newest_peak[key] = max(peaks, key=lambda p: p.day)
-            self.ledger.mark(Ledger.key(*key), (p.day for p in peaks), Mark.DAILY)
+            if not brought:
+                done.newest_peak[key] = max(peaks, key=lambda p: p.day)
+            mark = Mark.BROUGHT_DAILY if brought else Mark.DAILY
+            self.ledger.mark(Ledger.key(*key), (p.day for p in peaks), mark)
             if result.changed_days:
                 done.changed[key] = sorted(result.changed_days)
         self.written += done.rows

@@ -29,7 +29,8 @@ def to_date(value: Any) -> date | None:
     return None if value is None else date.fromisoformat(value)
 
 
-ENTRY_STORES = ("linky", "climkit", "costs", "ledger", "journal")  # one Store each, per entry
+# One Store each, per entry.
+ENTRY_STORES = ("linky", "climkit", "costs", "ledger", "journal", "history")
 
 
 def entry_store(hass: HomeAssistant, kind: str, entry_id: str) -> Store[dict[str, Any]]:

@@ -99,6 +99,7 @@ class ScheduledCoordinator[DataT](DataUpdateCoordinator[DataT]):
         self.auth_failed = False
         self._unsub_timer: CALLBACK_TYPE | None = None
         self._stopped = False
+        self.running = False  # a run is under way (it arms the next one when it ends)
 
     @callback
     def arm(self, when: datetime) -> None:
@@ -172,7 +173,9 @@ class ScheduledCoordinator[DataT](DataUpdateCoordinator[DataT]):
         now = dt_util.utcnow()
         assert self.config_entry is not None
         failure: ProviderError | None = None
+        self.running = True
         try:
+            await self._run_local()
             if backoff.gate_open(self.state, now):
                 await self._run(now)
                 backoff.succeeded(self.state)
@@ -208,6 +211,7 @@ class ScheduledCoordinator[DataT](DataUpdateCoordinator[DataT]):
                 translation_placeholders={"error": describe(err), "until": local_time(until)},
             ) from None  # (its message is not shown, nor logged)
         finally:
+            self.running = False
             await self._save_progress()
             self._schedule_next()
             self._update_problems(failure)
@@ -228,6 +232,10 @@ class ScheduledCoordinator[DataT](DataUpdateCoordinator[DataT]):
     def _after_run(self) -> None:
         """What a wing does once the run is saved and the next one armed (e.g. reload);
         never once unloaded."""
+
+    async def _run_local(self) -> None:
+        """Work that calls no provider (history brought from elsewhere): it runs even while
+        the provider's back-off holds the calls."""
 
     @abstractmethod
     async def _run(self, now: datetime) -> None:

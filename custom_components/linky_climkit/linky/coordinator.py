@@ -19,7 +19,7 @@ from homeassistant.util import dt as dt_util
 
 from ..const import CONF_PRM, CONF_SYNC_OFFSET, DOMAIN
 from ..model import Channel
-from ..pipeline import Pipeline
+from ..pipeline import Imported, Pipeline
 from ..providers.conso_api import ConsoApiClient, ConsoApiType
 from ..providers.conso_api_parse import PARIS
 from ..providers.errors import (
@@ -49,6 +49,7 @@ from ..tariffs.costs import CostBook
 from .adapter import PRODUCTION_TYPES, Collected, channel_of
 from .budget import Priority
 from .budget_store import BudgetManager, BudgetRefused, EntryBudget
+from .history import Brought, HistoryJob
 from .plan import (
     CORRECTION_DAYS,
     CURVE_TYPE,
@@ -124,6 +125,7 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
         self.ledger = Ledger()
         self._ledger_store = LedgerStore(hass, entry.entry_id)
         self._ledger_seeded = True
+        self.history = HistoryJob(hass, entry.entry_id)
         self.reader = ConsoApiReader(client, self.budget, self.prm, self.state, self.ledger)
         self._catch_up_at = dt_util.utcnow() + timedelta(seconds=random.randint(120, 420))
         self._next_repair = self._catch_up_at
@@ -153,6 +155,7 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
             self._ledger_seeded = not self.state.initialised
         self.reader = ConsoApiReader(self.client, self.budget, self.prm, self.state, self.ledger)
         await self.pipeline.async_load()
+        await self.history.async_load()
         self._join_budget()
         if not self.state.initialised and not self.state.pending:
             self.state.pending = initial_plan(self._today())
@@ -192,6 +195,20 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
                 await self._run_repairs()
         except BudgetRefused as err:
             _LOGGER.debug("Call postponed by the budget until %s", err.retry_at)
+
+    async def _run_local(self) -> None:
+        """Import history brought from elsewhere (no call; resumed after a restart)."""
+        if self.history.pending:
+            await self.history.async_run(self.pipeline, self.prm, self._save_progress, self._noted)
+
+    def _noted(self, done: Imported, reason: str) -> None:
+        self.state.note_imported(done, reason, dt_util.utcnow())
+
+    async def async_start_history(self, brought: Brought, reason: str) -> None:
+        """Save the import of `brought` and start it now (or once the run under way ends)."""
+        await self.history.async_start(brought, reason)
+        if not self.running:
+            self.arm(dt_util.utcnow())
 
     async def _save(self) -> None:
         await self._store.async_save(self.state.as_dict())
@@ -406,6 +423,8 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
         )
         self.next_daily = max(self.next_daily, self.budget.next_slot(Priority.DAILY))
         candidates = [self.next_daily]
+        if self.history.pending:
+            candidates.append(now)
         if self.state.pending:
             candidates.append(
                 max(now + timedelta(minutes=1), self.budget.next_slot(Priority.DAILY))

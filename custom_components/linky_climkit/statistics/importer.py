@@ -34,6 +34,7 @@ from .ids import StatisticSpec
 from .journal import Intent, Journal, Kind
 
 EPSILON = 1e-6
+STORED_TOTAL_DECIMALS = 3  # kWh to the Wh
 ANCHOR_LOOKBACK = timedelta(days=7)
 INLINE_DAYS = 62  # longer blocks are planned in a worker thread
 REPLACE_SHARE = 0.98  # a rewrite of (nearly) every stored row replaces the statistic
@@ -316,7 +317,9 @@ class Importer:
     ) -> list[tuple[datetime, float]]:
         total = energy.total
         if total is None and keep_stored_totals and stored:
-            total = sum(r.state for r in stored)
+            # Rows carry 6 decimals each; a day's figure is whole Wh (the provider's, or a
+            # file's): rounding the rows' sum back to it keeps a re-import identical.
+            total = round(sum(r.state for r in stored), STORED_TOTAL_DECIMALS)
         midnight = day_start(energy.day, self._tz)
         if energy.hours is not None:
             scaled = shape_to_total(energy.hours, total)

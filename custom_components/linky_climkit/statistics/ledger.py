@@ -30,6 +30,10 @@ class Mark(IntFlag):
     # Its daily figure was corrected after its hours were imported: the hours are the old
     # shape scaled to the new total until its load curve is read again (pending a re-read).
     RESHAPED = 32
+    # Brought from elsewhere (a file, another integration's statistics): stored, but the
+    # provider is still asked for the day, and its figure replaces these.
+    BROUGHT_DAILY = 64  # its total
+    BROUGHT_HOURLY = 128  # its hours
 
 
 KNOWN = {Mark.DAILY: Mark.DAILY | Mark.NO_DAILY, Mark.HOURLY: Mark.HOURLY | Mark.NO_HOURLY}
@@ -146,6 +150,14 @@ class Ledger:
             self.mark(key, (day,), day_marks(energy, partial=day in partial))
             if energy.hours is not None and day not in partial:
                 marks[day] &= ~Mark.RESHAPED
+
+    def brought(self, key: str, days: dict[date, DayEnergy]) -> None:
+        """Record days brought from elsewhere (what they hold, never as the provider's)."""
+        for day, energy in days.items():
+            mark = Mark.BROUGHT_DAILY if energy.total is not None else Mark(0)
+            if energy.hours is not None:
+                mark |= Mark.BROUGHT_HOURLY
+            self.mark(key, (day,), mark)
 
     def reshaped(self, key: str, days: Iterable[date]) -> None:
         """These days' daily figures changed (a provider's correction) while their hours were
