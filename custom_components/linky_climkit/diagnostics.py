@@ -205,6 +205,7 @@ def _linky(coordinator: LinkyCoordinator) -> dict[str, Any]:
             channel.value: spec.statistic_id.replace(coordinator.prm, REDACTED)
             for channel, spec in coordinator.specs.items()
         },
+        "history_import": coordinator.history.diagnostics(),
     }
 
 

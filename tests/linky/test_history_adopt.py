@@ -19,6 +19,7 @@ from homeassistant.components.recorder.models import StatisticMeanType
 from homeassistant.components.recorder.models.statistics import StatisticMetaData
 from homeassistant.components.recorder.statistics import async_add_external_statistics
 from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
@@ -223,3 +224,54 @@ def test_any_statistic_is_read_from_its_sum() -> None:
     (energy,) = day.values()
     assert [v for _, v in energy.hours or ()] == [0.0, 1.5, 1.5, 2.0]
     assert dropped == 1
+
+
+@pytest.mark.usefixtures("recorder_mock")
+async def test_choosing_the_statistic(
+    paris: HomeAssistant,
+    activated_sim: ConsoApiSimulator,  # noqa: F811
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Another statistic through Home Assistant's picker (one without an energy sum is
+    refused), a direction that contradicts a known id, a source with nothing Conso API
+    does not already have."""
+    hass, sim = paris, activated_sim
+    entry, coordinator = await setup_priced_meter(hass, sim, freezer)
+    write_like_hacs_linky(hass, sim, batches=1)
+    recent = StatisticMetaData(
+        mean_type=StatisticMeanType.NONE,
+        has_sum=True,
+        name="Recent",
+        source="other",
+        statistic_id="other:recent_consumption",
+        unit_class="energy",
+        unit_of_measurement="kWh",
+    )
+    day = date(2026, 11, 10)  # Conso API's
+    start = dt_util.as_utc(datetime.combine(day, time.min))
+    async_add_external_statistics(hass, recent, [{"start": start, "state": 5.0, "sum": 5.0}])
+    await async_wait_recording_done(hass)
+
+    form = await open_step(hass, entry, "history_statistic")
+    other = await hass.config_entries.options.async_configure(
+        form["flow_id"], {"statistic": "other", "channel": "auto"}
+    )
+    assert other["step_id"] == "history_other_statistic"
+    refused = await hass.config_entries.options.async_configure(
+        other["flow_id"],
+        {"statistic": CONSUMPTION, "channel": "auto"},  # ours
+    )
+    assert refused["errors"] == {"statistic": "statistic_not_energy"}
+    nothing = await hass.config_entries.options.async_configure(
+        other["flow_id"], {"statistic": "other:recent_consumption", "channel": "auto"}
+    )
+    assert nothing["type"] is FlowResultType.ABORT
+    assert nothing["reason"] == "history_nothing_new"
+    assert nothing["description_placeholders"] == {"skipped": "1"}
+
+    form = await open_step(hass, entry, "history_statistic")
+    wrong = await hass.config_entries.options.async_configure(
+        form["flow_id"], {"statistic": HACS_LINKY, "channel": "production"}
+    )
+    assert (wrong["type"], wrong["reason"]) == (FlowResultType.ABORT, "direction_mismatch")
+    assert not coordinator.history.pending

@@ -178,6 +178,12 @@ async def test_the_r63_file_and_a_job_resumed_after_a_stop(
     async_fire_time_changed(hass, coordinator.next_run)
     await hass.async_block_till_done(wait_background_tasks=True)
     assert advanced == [date(2025, 3, 29)]
+    assert coordinator.history.diagnostics() == {
+        "pending": True,
+        "source": R63.name,
+        "reason": "history_file",
+        "imported_up_to": "2025-03-29",
+    }
     assert await hass.config_entries.async_unload(entry.entry_id)
     assert await hass.config_entries.async_setup(entry.entry_id)  # the job is read back
     await hass.async_block_till_done(wait_background_tasks=True)

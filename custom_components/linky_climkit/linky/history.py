@@ -208,6 +208,17 @@ class HistoryJob:
         """Whether a source is being imported."""
         return self.brought is not None
 
+    def diagnostics(self) -> dict[str, Any]:
+        """The job under way, if any (its source's name may hold the PRM: diagnostics hide it)."""
+        if self.brought is None:
+            return {"pending": False}
+        return {
+            "pending": True,
+            "source": self.brought.label,
+            "reason": self.reason,
+            "imported_up_to": None if self.done is None else self.done.isoformat(),
+        }
+
     async def async_load(self) -> None:
         """Read a job left by the previous run of Home Assistant, if any."""
         data = await self._store.async_load()
