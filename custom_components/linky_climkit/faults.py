@@ -11,7 +11,8 @@ The points (where they are):
 - `import.cleared`: a replaced statistic is cleared (committed), not re-inserted yet;
 - `import.written`: a block's rows are written (committed), the later sums not shifted yet;
 - `progress.saved`: a run's progress (Linky's pending work and backfill cursor, Climkit's
-  history cursor) has just been saved.
+  history cursor) has just been saved;
+- `history.saved`: an *Import history* job's cursor has just been saved, more days to go.
 """
 
 from __future__ import annotations

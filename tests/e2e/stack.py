@@ -354,6 +354,25 @@ class HomeAssistantApi:
                 raise RuntimeError(f"flow step {result.get('step_id')}: {result['errors']}")
         return result
 
+    async def upload(self, name: str, content: bytes) -> str:
+        """Upload a file as the frontend's file selector does (/api/file_upload): its id."""
+        form = aiohttp.FormData()
+        form.add_field("file", content, filename=name)
+        headers = {"Authorization": f"Bearer {self.token}"}
+        async with self.session.post(
+            f"{self.url}/api/file_upload", data=form, headers=headers
+        ) as response:
+            if response.status >= 400:
+                raise RuntimeError(f"upload: {response.status} {await response.text()}")
+            return str((await response.json())["file_id"])
+
+    async def options_flow_step(self, flow_id: str, step: dict[str, Any]) -> dict[str, Any]:
+        """One more step of an options flow."""
+        result: dict[str, Any] = await self._post(
+            f"/api/config/config_entries/options/flow/{flow_id}", step
+        )
+        return result
+
     async def options_flow(self, entry_id: str, steps: list[dict[str, Any]]) -> dict[str, Any]:
         """An options flow, one POST per step."""
         result: dict[str, Any] = await self._post(

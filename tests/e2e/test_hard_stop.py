@@ -10,6 +10,7 @@ continuous.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -23,6 +24,7 @@ from zoneinfo import ZoneInfo
 import aiohttp
 import pytest
 
+from custom_components.linky_climkit.statistics.aggregation import hour_starts
 from tests.e2e.stack import (
     DOMAIN,
     OWNER,
@@ -37,6 +39,7 @@ from tests.e2e.stack import (
     statistic,
     until,
 )
+from tests.helpers.enedis_files import conso_downloader
 from tests.simulators.climkit import DEMO_SITE_ID
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -361,6 +364,55 @@ async def linky_new_price(run: Run, point: str) -> None:
     assert await linky_differences(run) == []
 
 
+async def history_differences(run: Run, first: date, last: date) -> list[str]:
+    """The file's days against the simulator's load curve (hourly rows, 23 to 25 a day),
+    and the hourly sums continuous from the file's first day to the newest."""
+    statistic_id = statistic(PRM, "consumption")
+    hours = await run.api.daily(statistic_id, first, _newest_linky_day(run.sims), "hour")
+    found = _continuity(statistic_id, hours)
+    day = first
+    while day <= last:
+        rows = [r for r in hours if _day(r) == day]
+        expected = len(hour_starts(day, PARIS))
+        truth = run.sims.conso.curve_wh(PRM, day) / 1000
+        total = sum(r["state"] for r in rows)
+        if len(rows) != expected or abs(total - truth) > 1e-5:
+            found.append(f"{statistic_id}: {day} has {len(rows)} rows, {total}, not {truth}")
+        day += timedelta(days=1)
+    return found
+
+
+async def linky_history_file(run: Run, point: str) -> None:
+    """Conso Downloader's file of 40 days older than Conso API's 3 years, imported through
+    the options flow (the upload, the preview, the confirmation); the job stops at `point`
+    after its first month. Once started again it goes on by itself."""
+    await _onboard(run, point)  # only the history job reaches this point
+    assert (await add_linky(run.api, run.sims))["type"] == "create_entry"
+
+    async def done() -> bool | None:
+        return _first_import_done(run.home)
+
+    await until(done, "the first Linky import's end", 90)
+    last = run.sims.clock.today() - timedelta(days=LINKY_HISTORY_DAYS + 1)
+    first = last - timedelta(days=39)
+    content = conso_downloader(run.sims.conso, first, last, False, PRM).encode()
+    file_id = await run.api.upload(f"historique_conso_{PRM}_{last}.csv", content)
+    steps = [{"next_step_id": "import_history"}, {"next_step_id": "history_file"}]
+    preview = await run.api.options_flow(
+        await run.linky_entry_id(), [*steps, {"file": file_id, "channel": "auto"}]
+    )
+    assert preview.get("step_id") == "history_preview", preview
+    assert preview["description_placeholders"]["new"] == "40"
+    with contextlib.suppress(aiohttp.ClientError):  # the process may stop before answering
+        await run.api.options_flow_step(preview["flow_id"], {})
+    await run.killed()
+    await run.start()
+    await run.loaded()
+    await _settled(lambda: history_differences(run, first, last), "the file after the stop")
+    assert not list((run.home.config_dir / ".storage").glob(f"{DOMAIN}.history.*"))
+    assert await linky_differences(run) == []
+
+
 type Scenario = Callable[[Run, str], Awaitable[None]]
 CASES: dict[str, tuple[str, Scenario]] = {
     "linky-first-import-saved": ("progress.saved", linky_first_import),
@@ -368,6 +420,7 @@ CASES: dict[str, tuple[str, Scenario]] = {
     "corrected-day-intent": ("import.intent", linky_corrected_day),
     "corrected-day-written": ("import.written", linky_corrected_day),
     "new-price-cleared": ("import.cleared", linky_new_price),
+    "history-file-saved": ("history.saved", linky_history_file),
 }
 
 

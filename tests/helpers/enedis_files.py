@@ -33,10 +33,10 @@ def days(first: date, last: date) -> list[date]:
 
 
 def half_hours(
-    sim: ConsoApiSimulator, day: date, production: bool = False
+    sim: ConsoApiSimulator, day: date, production: bool = False, prm: str = PRM
 ) -> list[tuple[datetime, int]]:
     """(interval start, UTC; mean watts) of the day's 30-minute curve."""
-    return sim._raw_curve(sim._meter(PRM), day, production, 30)
+    return sim._raw_curve(sim._meter(prm), day, production, 30)
 
 
 def _meta(kind: str, metier: str, unit: str, first: date, last: date, step: str) -> str:
@@ -120,11 +120,13 @@ def r63(sim: ConsoApiSimulator, first: date, last: date) -> str:
     return "\n".join(out) + "\n"
 
 
-def conso_downloader(sim: ConsoApiSimulator, first: date, last: date, production: bool) -> str:
+def conso_downloader(
+    sim: ConsoApiSimulator, first: date, last: date, production: bool, prm: str = PRM
+) -> str:
     """Conso Downloader: naive Paris interval starts and ends, kW with a decimal comma."""
     out = ["debut;fin;kW"]
     for day in days(first, last):
-        for start, watts in half_hours(sim, day, production):
+        for start, watts in half_hours(sim, day, production, prm):
             begin = start.astimezone(PARIS).replace(tzinfo=None)
             end = (start + timedelta(minutes=30)).astimezone(PARIS).replace(tzinfo=None)
             kw = f"{watts / 1000:.3f}".replace(".", ",")

@@ -18,6 +18,7 @@ from typing import Any
 
 from homeassistant.core import HomeAssistant
 
+from ..faults import fault_point
 from ..model import Channel, DayEnergy, Interval, Peak
 from ..pipeline import Batch, Imported, Pipeline
 from ..providers.conso_api_parse import PARIS
@@ -248,6 +249,7 @@ class HistoryJob:
             await self._store.async_remove()
             return
         await self._save()
+        fault_point("history.saved")
 
     async def async_run(
         self,
