@@ -4,6 +4,7 @@ tariff, and the options flow's "Import history" steps driven as a user would."""
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 import aiohttp
 import pytest
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components import file_upload
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -41,6 +43,14 @@ TARIFF = {
     "periods": [{"start": "2020-01-01", "base_price": PRICE, "subscription": 0.0}],
     "feed_in": [],
 }
+
+
+@pytest.fixture
+def own_upload_folder(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Home Assistant's file upload keeps its files in one folder of the system's temporary
+    folder and removes it when Home Assistant stops: one per test process (parallel tests
+    would remove each other's uploads)."""
+    monkeypatch.setattr(file_upload, "TEMP_DIR_NAME", f"home-assistant-file_upload-{os.getpid()}")
 
 
 @pytest.fixture

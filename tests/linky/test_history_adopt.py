@@ -37,6 +37,7 @@ from tests.linky.history_helpers import (
     confirm_and_run,
     fresh_token,
     open_step,
+    own_upload_folder,  # noqa: F401 - fixture
     rows,
     setup_priced_meter,
 )
@@ -132,7 +133,7 @@ async def adopt(hass: HomeAssistant, entry: Any, statistic: str) -> dict[str, An
     )
 
 
-@pytest.mark.usefixtures("recorder_mock")
+@pytest.mark.usefixtures("recorder_mock", "own_upload_folder")
 async def test_adopt_ha_linky(
     paris: HomeAssistant,
     activated_sim: ConsoApiSimulator,  # noqa: F811
@@ -183,7 +184,7 @@ async def test_adopt_ha_linky(
     assert await rows(hass, CONSUMPTION) == energy
 
 
-@pytest.mark.usefixtures("recorder_mock")
+@pytest.mark.usefixtures("recorder_mock", "own_upload_folder")
 async def test_adopt_hacs_linky(
     paris: HomeAssistant,
     activated_sim: ConsoApiSimulator,  # noqa: F811
@@ -226,7 +227,7 @@ def test_any_statistic_is_read_from_its_sum() -> None:
     assert dropped == 1
 
 
-@pytest.mark.usefixtures("recorder_mock")
+@pytest.mark.usefixtures("recorder_mock", "own_upload_folder")
 async def test_choosing_the_statistic(
     paris: HomeAssistant,
     activated_sim: ConsoApiSimulator,  # noqa: F811

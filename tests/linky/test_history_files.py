@@ -29,6 +29,7 @@ from tests.linky.history_helpers import (
     PRODUCTION,
     activated_sim,  # noqa: F401 - fixture
     confirm_and_run,
+    own_upload_folder,  # noqa: F401 - fixture
     rows,
     setup_priced_meter,
     submit_file,
@@ -51,7 +52,7 @@ def hours_of(day: date) -> int:
     return 25 if day == date(2025, 10, 26) else 23 if day == date(2025, 3, 30) else 24
 
 
-@pytest.mark.usefixtures("recorder_mock")
+@pytest.mark.usefixtures("recorder_mock", "own_upload_folder")
 async def test_enedis_files_import_exactly_and_once(
     paris: HomeAssistant,
     activated_sim: ConsoApiSimulator,  # noqa: F811
@@ -117,7 +118,7 @@ async def test_enedis_files_import_exactly_and_once(
         assert row == pytest.approx(sim.max_power(PRM, day)[0] / 1000), day
 
 
-@pytest.mark.usefixtures("recorder_mock")
+@pytest.mark.usefixtures("recorder_mock", "own_upload_folder")
 async def test_production_files(
     paris: HomeAssistant,
     activated_sim: ConsoApiSimulator,  # noqa: F811
@@ -145,7 +146,7 @@ async def test_production_files(
         assert day_total(energy, day) == pytest.approx(expected, abs=1e-5), day
 
 
-@pytest.mark.usefixtures("recorder_mock")
+@pytest.mark.usefixtures("recorder_mock", "own_upload_folder")
 async def test_the_r63_file_and_a_job_resumed_after_a_stop(
     paris: HomeAssistant,
     activated_sim: ConsoApiSimulator,  # noqa: F811
@@ -206,7 +207,7 @@ WRONG_FILES = [
 ]
 
 
-@pytest.mark.usefixtures("recorder_mock")
+@pytest.mark.usefixtures("recorder_mock", "own_upload_folder")
 async def test_a_wrong_file_is_refused_with_a_reason(
     paris: HomeAssistant,
     activated_sim: ConsoApiSimulator,  # noqa: F811

@@ -199,10 +199,12 @@ class HistoryJob:
 
     def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
         """Nothing is read here."""
+        self._hass = hass
         self._store = entry_store(hass, "history", entry_id)
         self.brought: Brought | None = None
         self.done: date | None = None  # every day up to it is imported
         self.reason = "history"
+        self._dumped: dict[str, Any] | None = None  # the brought days, as saved
 
     @property
     def pending(self) -> bool:
@@ -223,14 +225,16 @@ class HistoryJob:
     async def async_load(self) -> None:
         """Read a job left by the previous run of Home Assistant, if any."""
         data = await self._store.async_load()
-        if data and data.get("brought"):
-            self.brought = load(data["brought"])
+        if data and data.get("brought"):  # years of half-hours: converted in a worker
+            self.brought = await self._hass.async_add_executor_job(load, data["brought"])
+            self._dumped = data["brought"]
             self.done = None if not data.get("done") else date.fromisoformat(data["done"])
             self.reason = str(data.get("reason") or "history")
 
     async def async_start(self, brought: Brought, reason: str) -> None:
         """Save a new job (it replaces one not finished: the user chose again)."""
         self.brought, self.done, self.reason = brought, None, reason
+        self._dumped = await self._hass.async_add_executor_job(dump, brought)
         await self._save()
 
     def next_days(self) -> set[date]:
@@ -245,7 +249,7 @@ class HistoryJob:
         """These days are committed: save the cursor, or forget the job once done."""
         self.done = max(days)
         if not self.next_days():
-            self.brought = None
+            self.brought, self._dumped = None, None
             await self._store.async_remove()
             return
         await self._save()
@@ -271,8 +275,9 @@ class HistoryJob:
         _LOGGER.info("History imported for %s", prm)
 
     async def _save(self) -> None:
-        assert self.brought is not None
+        """The job as started (its days never change) and how far it got."""
+        if self._dumped is None:
+            assert self.brought is not None
+            self._dumped = await self._hass.async_add_executor_job(dump, self.brought)
         done = None if self.done is None else self.done.isoformat()
-        await self._store.async_save(
-            {"brought": dump(self.brought), "done": done, "reason": self.reason}
-        )
+        await self._store.async_save({"brought": self._dumped, "done": done, "reason": self.reason})

@@ -187,7 +187,8 @@ class HistoryOptionSteps(OptionsFlow):
                 placeholders.update(problem.placeholders)
             else:
                 self._dropped = found.skipped
-                return await self._preview(from_file(found, channel, name))
+                brought = await self.hass.async_add_executor_job(from_file, found, channel, name)
+                return await self._preview(brought)
         elif not await async_setup_component(self.hass, "file_upload", {}):
             return self.async_abort(reason="upload_unavailable")
         schema = vol.Schema(
