@@ -218,6 +218,11 @@ class HomeAssistantProcess:
     async def start(self, session: aiohttp.ClientSession, seconds: float = 90.0) -> None:
         """Start it and wait until its HTTP API answers."""
         out = self.log.open("ab")
+        # Its own temporary folder: the file upload (a dependency of the frontend) clears
+        # <tmp>/home-assistant-file_upload when Home Assistant starts and stops, which would
+        # remove another test's Home Assistant's uploads.
+        temporary = self.config_dir / "tmp"
+        temporary.mkdir(exist_ok=True)
         self.process = await asyncio.create_subprocess_exec(
             self.python,
             "-m",
@@ -233,6 +238,7 @@ class HomeAssistantProcess:
                 **os.environ,
                 "PYTHONUNBUFFERED": "1",
                 "SETUP_PORT": str(self.port),
+                "TMPDIR": str(temporary),
                 **self.clock.env(),
                 **self.extra_env,
             },
