@@ -55,6 +55,26 @@ class Peak:
 
 
 @dataclass(frozen=True, slots=True)
+class Register:
+    """One register of the meter (a period of the supplier's calendar, or the total)."""
+
+    code: str  # "HP", "HC", "HPJB"…; "TOT" for the total
+    label: str  # the calendar's label ("Heures Pleines"), the code when it has none
+    value: float  # cumulative, kWh
+
+
+@dataclass(frozen=True, slots=True)
+class MeterIndex:
+    """The meter's registers read at the start of one local day (what its display shows)."""
+
+    day: date
+    total: float | None
+    calendar: str | None  # the supplier calendar's id ("DI000002"), None when not given
+    calendar_label: str | None
+    registers: tuple[Register, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Series:
     """One channel of one meter, in the meter's unit (kWh, m³ or kVA).
 
@@ -72,6 +92,7 @@ class Series:
     intervals: tuple[Interval, ...] = ()
     daily: tuple[DayValue, ...] = ()
     peaks: tuple[Peak, ...] = ()
+    indexes: tuple[MeterIndex, ...] = ()
     missing: int = 0
     clamped: int = 0
     outside: int = 0

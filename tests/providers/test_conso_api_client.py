@@ -25,6 +25,7 @@ from custom_components.linky_climkit.providers.conso_api import (
     map_error,
     windows,
 )
+from custom_components.linky_climkit.providers.conso_api_index import parse_index, register_deltas
 from custom_components.linky_climkit.providers.conso_api_parse import (
     parse_daily,
     parse_load_curve,
@@ -122,7 +123,11 @@ def assert_error_token_free(err: BaseException) -> None:
 
 @pytest.mark.parametrize("type_", ALL_TYPES, ids=[t.value for t in ALL_TYPES])
 async def test_fetch_each_v2_type(env: Env, type_: ConsoApiType) -> None:
-    production = type_ in (ConsoApiType.DAILY_PRODUCTION, ConsoApiType.PRODUCTION_LOAD_CURVE)
+    production = type_ in (
+        ConsoApiType.DAILY_PRODUCTION,
+        ConsoApiType.PRODUCTION_LOAD_CURVE,
+        ConsoApiType.PRODUCTION_INDEX,
+    )
     prm = PROD_PRM if production else PRM
     body = await env.client().fetch(type_, prm, START, END)
 
@@ -147,6 +152,13 @@ async def test_fetch_each_v2_type(env: Env, type_: ConsoApiType) -> None:
         assert series.intervals[-1].end == first + timedelta(days=7)
         total_wh = sum(env.sim.curve_wh(prm, d, production) for d in days)
         assert sum(i.value for i in series.intervals) == pytest.approx(total_wh / 1000)
+    elif type_ in (ConsoApiType.CONSUMPTION_INDEX, ConsoApiType.PRODUCTION_INDEX):
+        series = parse_index(body, channel, START, END)
+        assert [i.day for i in series.indexes] == days
+        deltas = register_deltas(series.indexes)
+        for day in days[:-1]:
+            expected = env.sim.daily_wh(prm, day, production) / 1000
+            assert sum(deltas[day].values()) == pytest.approx(expected, abs=1e-9)
     else:
         series = parse_max_power(body, START, END)
         assert [p.day for p in series.peaks] == days
@@ -447,6 +459,8 @@ def test_type_limits() -> None:
         "puissance_conso_max_quotidienne",
         "production_quotidienne",
         "courbe_de_charge_production",
+        "index_consommation",
+        "index_production",
     }
     for type_ in ConsoApiType:
         curve = type_.value.startswith("courbe_de_charge")

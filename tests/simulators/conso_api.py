@@ -26,6 +26,8 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from tests.simulators.conso_api_index import ORIGIN, IndexBook, RegisterPlan, index_body, split_day
+
 PARIS = ZoneInfo("Europe/Paris")
 DEFAULT_SECRET = "conso-api-simulator-secret"
 TOKEN_LIFETIME = timedelta(days=364 + 365 + 365)
@@ -430,6 +432,8 @@ class MeterProfile:
     base_watts: float = 400.0  # scale of consumption
     peak_watts_solar: float = 3000.0
     twin_of: str | None = None  # serve the same values as that PRM (comparison tests)
+    # The supplier calendar its registers follow (index types; conso_api_index.py).
+    registers: RegisterPlan = field(default_factory=RegisterPlan)
 
     @property
     def data_key(self) -> str:
@@ -564,6 +568,7 @@ class ConsoApiSimulator:
         self.redirect_status = 307
         self.next_access_time: str | None = None
         self._fine_cache: dict[tuple[Any, ...], list[float]] = {}
+        self._books: dict[tuple[str, bool], IndexBook] = {}
         self._runner: web.AppRunner | None = None
 
     # -- configuration helpers --
@@ -744,6 +749,25 @@ class ConsoApiSimulator:
         ]
         return va, at.strftime("%Y-%m-%d %H:%M:%S"), phases
 
+    def index_book(self, prm: str, production: bool = False) -> IndexBook:
+        """The meter's register readings (production: one register)."""
+        key = (prm, production)
+        if key not in self._books:
+            meter = self._meter(prm)
+            plan = RegisterPlan(calendar="base") if production else meter.registers
+            self._books[key] = IndexBook(
+                plan,
+                max(ORIGIN, meter.activation),
+                lambda day: split_day(
+                    plan,
+                    day,
+                    self._raw_curve(meter, day, production, 30),
+                    self.daily_wh(prm, day, production),
+                ),
+                lambda day: self.daily_wh(prm, day, production),
+            )
+        return self._books[key]
+
     def max_power(self, prm: str, day: date) -> tuple[int, str]:
         """(VA, local "YYYY-MM-DD HH:MM:SS" of the peak) of day ``day``."""
         va, stamp, _ = self._max_power_details(self._meter(prm), day)
@@ -898,9 +922,7 @@ class ConsoApiSimulator:
         meter = self.meters.get(point_id)
         if meter is None:
             return _wrapped(400, ERR_NOT_TITULAIRE)
-        if type_ in INDEX_TYPES:
-            return _wrapped(404, ERR_NO_DATA)
-        production = type_ in PRODUCTION_TYPES
+        production = type_ in PRODUCTION_TYPES or type_ == "index_production"
         if production and not (meter.has_production and meter.production_consent):
             return _wrapped(403, ERR_NO_CONSENT)
         start_s, end_s = params["dateDebut"] or "", params["dateFin"] or ""
@@ -919,10 +941,17 @@ class ConsoApiSimulator:
         if end <= meter.activation or (self.activation_refuses_start and start < meter.activation):
             return _wrapped(400, ERR_BEFORE_ACTIVATION)
         days = self._served_days(meter, start, end, curve)
+        if type_ in INDEX_TYPES:  # a day's opening reading is known once the day before is
+            published = self._served_days(meter, start - timedelta(days=1), end, False)
+            after = (day + timedelta(days=1) for day in published)
+            days = [day for day in after if start <= day < end]
         if not days:
             return _wrapped(404, ERR_NO_DATA)
         periode = {"dateDebut": start_s, "dateFin": end_s}
-        if type_ in DAILY_TYPES:
+        if type_ in INDEX_TYPES:
+            book = self.index_book(meter.prm, production)
+            body = index_body(meter.prm, book, days, periode, production)
+        elif type_ in DAILY_TYPES:
             body = self._daily_body(meter, days, periode, production)
         elif curve:
             body = self._curve_body(meter, days, periode, production)

@@ -702,7 +702,7 @@ async def test_max_power() -> None:
         assert int(points[0]["v"]) == march
 
 
-async def test_legacy_and_index_types() -> None:
+async def test_legacy_types_are_gone_index_types_answer() -> None:
     sim, _ = make_sim()
     async with serve(sim) as client:
         assert await call(client, "daily_consumption", "2026-04-01", "2026-04-02") == (
@@ -719,10 +719,9 @@ async def test_legacy_and_index_types() -> None:
             headers=auth(),
         )
         assert resp.status == 404
-        assert await call(client, "index_consommation", "2026-04-01", "2026-04-02") == (
-            404,
-            {"status": 404, "message": ENEDIS, "error": NO_DATA},
-        )
+        # The index types answer (their consistency: tests/providers/test_conso_api_index.py).
+        status, body = await call(client, "index_consommation", "2026-04-01", "2026-04-02")
+        assert (status, body["idPrm"], body["periode"]["dateDebut"]) == (200, PRM, "2026-04-01")
 
 
 # --- faults, delay, call log ----------------------------------------------------------------

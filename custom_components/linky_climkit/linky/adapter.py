@@ -10,6 +10,7 @@ from typing import Any
 from ..model import Channel, DayValue, Interval, Peak, Series
 from ..pipeline import Batch
 from ..providers.conso_api import ConsoApiType
+from ..providers.conso_api_index import parse_index
 from ..providers.conso_api_parse import PARIS, parse_daily, parse_load_curve, parse_max_power
 from ..statistics.aggregation import build_days
 
@@ -18,13 +19,16 @@ PRODUCTION_TYPES = (ConsoApiType.DAILY_PRODUCTION, ConsoApiType.PRODUCTION_LOAD_
 
 def channel_of(type_: ConsoApiType) -> Channel:
     """The energy channel a Conso API type measures."""
-    return Channel.PRODUCTION if type_ in PRODUCTION_TYPES else Channel.CONSUMPTION
+    production = (*PRODUCTION_TYPES, ConsoApiType.PRODUCTION_INDEX)
+    return Channel.PRODUCTION if type_ in production else Channel.CONSUMPTION
 
 
 def parse(type_: ConsoApiType, payload: dict[str, Any], start: date, end: date) -> Series:
     """One answer of `type_` for the days [start, end) as a series (nothing outside them)."""
     if type_ is ConsoApiType.MAX_POWER:
         return parse_max_power(payload, start, end)
+    if type_ in (ConsoApiType.CONSUMPTION_INDEX, ConsoApiType.PRODUCTION_INDEX):
+        return parse_index(payload, channel_of(type_), start, end)
     if type_.is_load_curve:
         return parse_load_curve(payload, channel_of(type_), start, end)
     return parse_daily(payload, channel_of(type_), start, end)

@@ -175,17 +175,6 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
     async def _run(self, now: datetime) -> None:
         self.reader.answered = 0
         self._join_budget()  # (whether the meter produces may have been learnt)
-        if not self._ledger_seeded:
-            today = self._today()
-            await seed_from_statistics(
-                self.pipeline.importer,
-                self.ledger,
-                [(Ledger.key(self.prm, channel), spec) for channel, spec in self.specs.items()],
-                today - timedelta(days=INITIAL_HISTORY_DAYS),
-                today,
-                PARIS,
-            )
-            self._ledger_seeded = True
         try:
             if self.state.pending:
                 await self._run_first_import(now)
@@ -197,7 +186,19 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
             _LOGGER.debug("Call postponed by the budget until %s", err.retry_at)
 
     async def _run_local(self) -> None:
-        """Import history brought from elsewhere (no call; resumed after a restart)."""
+        """The ledger of an older version's entry read from its statistics, then history
+        brought from elsewhere imported (no call; a job is resumed after a restart)."""
+        if not self._ledger_seeded:
+            today = self._today()
+            await seed_from_statistics(
+                self.pipeline.importer,
+                self.ledger,
+                [(Ledger.key(self.prm, channel), spec) for channel, spec in self.specs.items()],
+                today - timedelta(days=INITIAL_HISTORY_DAYS),
+                today,
+                PARIS,
+            )
+            self._ledger_seeded = True
         if self.history.pending:
             await self.history.async_run(self.pipeline, self.prm, self._save_progress, self._noted)
 

@@ -75,6 +75,7 @@ class HistoryOptionSteps(OptionsFlow):
     _plans: dict[Channel, ChannelPlan] | None = None
     _candidates: list[Candidate] | None = None
     _dropped = 0
+    _reason = "history_file"  # or "history_statistic": the import event's reason
 
     def _coordinator(self) -> LinkyCoordinator | None:
         entry = self.config_entry
@@ -166,6 +167,7 @@ class HistoryOptionSteps(OptionsFlow):
             return self.async_abort(reason="direction_mismatch")
         channel = chosen or said or Channel.CONSUMPTION
         brought, self._dropped = await async_read_statistic(self.hass, candidate, channel, prm)
+        self._reason = "history_statistic"
         return await self._preview(brought)
 
     # ---- an Enedis file -----------------------------------------------------------------
@@ -237,8 +239,7 @@ class HistoryOptionSteps(OptionsFlow):
         assert self._brought is not None
         assert self._plans is not None
         if user_input is not None and coordinator is not None:
-            reason = "history_statistic" if ":" in self._brought.label else "history_file"
-            await coordinator.async_start_history(self._brought, reason)
+            await coordinator.async_start_history(self._brought, self._reason)
             return self.async_abort(reason="history_started")
         return self.async_show_form(
             step_id="history_preview",

@@ -45,6 +45,9 @@ class ConsoApiType(StrEnum):
     MAX_POWER = "puissance_conso_max_quotidienne"
     DAILY_PRODUCTION = "production_quotidienne"
     PRODUCTION_LOAD_CURVE = "courbe_de_charge_production"
+    # The meter's registers, read at the start of each day ([I] no recorded answer yet).
+    CONSUMPTION_INDEX = "index_consommation"
+    PRODUCTION_INDEX = "index_production"
 
     @property
     def is_load_curve(self) -> bool:
