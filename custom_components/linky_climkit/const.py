@@ -31,4 +31,5 @@ CONF_PASSWORD: Final = "password"
 PROVIDER_GATEWAY: Final = "climkit_gateway"
 CONF_METERS: Final = "meters"
 CONF_SITE_SENSORS_HOURLY: Final = "site_sensors_hourly"
+CONF_READ_REGISTERS: Final = "read_registers"  # a Linky meter's registers, one call a day
 CONF_GATEWAY: Final = "gateway"

@@ -36,7 +36,13 @@ from homeassistant.helpers.selector import (
 )
 from homeassistant.util import dt as dt_util
 
-from .const import CONF_PROVIDER, CONF_SITE_SENSORS_HOURLY, LINKY_CURRENCY, PROVIDER_CLIMKIT
+from .const import (
+    CONF_PROVIDER,
+    CONF_READ_REGISTERS,
+    CONF_SITE_SENSORS_HOURLY,
+    LINKY_CURRENCY,
+    PROVIDER_CLIMKIT,
+)
 from .gateway.coordinator import site_gateway
 from .gateway.options import GatewayOptionSteps
 from .linky.history_flow import HistoryOptionSteps
@@ -187,7 +193,7 @@ class TariffOptionsFlow(GatewayOptionSteps, HistoryOptionSteps):
             if site_gateway(self.config_entry) is not None:
                 options += ["gateway_poll", "remove_gateway"]
         elif self._coordinator() is not None:
-            options.append("import_history")
+            options += ["meter_registers", "import_history"]
         return self.async_show_menu(step_id="init", menu_options=options)
 
     async def async_step_site_sensors(
@@ -203,6 +209,18 @@ class TariffOptionsFlow(GatewayOptionSteps, HistoryOptionSteps):
             {vol.Required(CONF_SITE_SENSORS_HOURLY, default=current): BooleanSelector()}
         )
         return self.async_show_form(step_id="site_sensors", data_schema=schema)
+
+    async def async_step_meter_registers(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Whether a Linky meter's registers are read (one more Conso API call a day)."""
+        options = self.config_entry.options
+        if user_input is not None:
+            read = bool(user_input[CONF_READ_REGISTERS])
+            return self.async_create_entry(data={**options, CONF_READ_REGISTERS: read})
+        current = bool(options.get(CONF_READ_REGISTERS, False))
+        schema = vol.Schema({vol.Required(CONF_READ_REGISTERS, default=current): BooleanSelector()})
+        return self.async_show_form(step_id="meter_registers", data_schema=schema)
 
     async def async_step_tariff(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Choose the kind of tariff; each has its own prices step."""

@@ -15,7 +15,7 @@ from .data import LinkyClimkitConfigEntry
 from .gateway.coordinator import GatewayCoordinator
 from .gateway.sensors import gateway_device, gateway_sensors, is_gateway_sensor
 from .linky.coordinator import LinkyCoordinator
-from .linky.sensors import linky_sensors
+from .linky.sensors import linky_sensors, track_registers
 
 PARALLEL_UPDATES = 0
 
@@ -30,6 +30,8 @@ async def async_setup_entry(
     entities: list[SensorEntity]
     if isinstance(runtime, LinkyCoordinator):
         entities = list(linky_sensors(runtime))
+        if runtime.read_registers:
+            entry.async_on_unload(track_registers(runtime, async_add_entities))
     elif isinstance(runtime, GatewayCoordinator):
         entities = gateway_sensors(hass, runtime)
     else:

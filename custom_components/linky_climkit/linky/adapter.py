@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from ..model import Channel, DayValue, Interval, Peak, Series
+from ..model import Channel, DayValue, Interval, MeterIndex, Peak, Series
 from ..pipeline import Batch
 from ..providers.conso_api import ConsoApiType
 from ..providers.conso_api_index import parse_index
@@ -41,6 +41,7 @@ class Collected:
     daily: dict[Channel, list[DayValue]] = field(default_factory=dict)
     intervals: dict[Channel, list[Interval]] = field(default_factory=dict)
     peaks: list[Peak] = field(default_factory=list)
+    indexes: list[MeterIndex] = field(default_factory=list)  # the meter's registers
     asked: list[tuple[ConsoApiType, date, date]] = field(default_factory=list)  # answered ranges
 
     def add(self, series: Series) -> None:
@@ -48,6 +49,7 @@ class Collected:
         self.daily.setdefault(series.channel, []).extend(series.daily)
         self.intervals.setdefault(series.channel, []).extend(series.intervals)
         self.peaks.extend(series.peaks)
+        self.indexes.extend(series.indexes)
 
     def days_of(self, channel: Channel) -> set[date]:
         """The days a daily figure was received for."""

@@ -17,7 +17,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 
-from ..const import CONF_PRM, CONF_SYNC_OFFSET, DOMAIN
+from ..const import CONF_PRM, CONF_READ_REGISTERS, CONF_SYNC_OFFSET, DOMAIN
 from ..model import Channel
 from ..pipeline import Imported, Pipeline
 from ..providers.conso_api import ConsoApiClient, ConsoApiType
@@ -107,6 +107,7 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
         super().__init__(hass, entry, "linky")
         self.prm: str = entry.data[CONF_PRM]
         self.offset: int = int(entry.data[CONF_SYNC_OFFSET])
+        self.read_registers = bool(entry.options.get(CONF_READ_REGISTERS, False))
         self.client = client
         self.budget: EntryBudget = budget.account(entry.entry_id)
         self.token_expiry = token_expiry(token)
@@ -168,7 +169,10 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
 
     def _join_budget(self) -> None:
         """Keep this entry's share of the shared budget: its daily sync's calls."""
-        self.budget.join(daily_calls(producing=bool(self.state.production)))
+        self.budget.join(self._daily_calls())
+
+    def _daily_calls(self) -> int:
+        return daily_calls(producing=bool(self.state.production), registers=self.read_registers)
 
     # ---- running ---------------------------------------------------------------------
 
@@ -180,6 +184,13 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
                 await self._run_first_import(now)
             elif self.next_daily is not None and now >= self.next_daily:
                 await self._run_daily(now)
+            if self._registers_due(now):
+                collected = Collected()
+                try:
+                    start = self._today() - timedelta(days=TRAILING_DAYS)
+                    await self._read_registers(start, self._today(), Priority.BACKFILL, collected)
+                finally:
+                    await self._import(collected, "registers")
             if self._repairs_due(now):
                 await self._run_repairs()
         except BudgetRefused as err:
@@ -287,6 +298,8 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
             curve = await self.reader.fetch(curve_type, start, today, Priority.DAILY, collected)
             self.state.hourly_missing = curve is None or not curve.intervals
             await self.reader.fetch(ConsoApiType.MAX_POWER, start, today, Priority.DAILY, collected)
+            if self.read_registers:
+                await self._read_registers(start, today, Priority.DAILY, collected)
             if self.state.production:
                 for type_ in PRODUCTION_TYPES:
                     first = start if type_.is_load_curve else corrections
@@ -295,6 +308,26 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
             self.state.complete_day = today
         finally:
             await self._import(collected, "daily_sync")
+
+    def _registers_due(self, now: datetime) -> bool:
+        """The registers were just asked for (no reading yet): read once today, from what
+        the daily syncs leave, not at tomorrow's sync."""
+        if not self.read_registers or self.state.latest_index is not None:
+            return False
+        outcome = self.state.outcome(ConsoApiType.CONSUMPTION_INDEX)
+        asked = outcome.last_success or outcome.last_error_at
+        return (
+            self.state.initialised
+            and not self.state.pending
+            and (asked is None or asked.astimezone(PARIS).date() != now.astimezone(PARIS).date())
+            and self.budget.available(Priority.BACKFILL) > 0
+        )
+
+    async def _read_registers(
+        self, start: date, end: date, priority: Priority, collected: Collected
+    ) -> None:
+        """The meter's registers read at the start of each day of [start, end)."""
+        await self.reader.fetch(ConsoApiType.CONSUMPTION_INDEX, start, end, priority, collected)
 
     def _next_repair_task(self) -> tuple[FetchTask, str] | None:
         """A range asked for with `import_history` first, then what the ledger misses."""
@@ -348,6 +381,7 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
         sync re-reads are not judged: they may still come."""
         done = await self.pipeline.run(collected.batch(self.prm), reason, keep_stored_totals=True)
         self.state.note_imported(done, reason, dt_util.utcnow())
+        self.state.note_indexes(collected.indexes)
         settled = self._today() - timedelta(days=TRAILING_DAYS)
         note_absent(self.ledger, self.prm, collected.asked, settled)
 
@@ -394,9 +428,7 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
             raise SyncRefused("first_import_running")
         if self.have_yesterday():
             raise SyncRefused("already_synced")
-        if self.budget.available(Priority.DAILY) < daily_calls(
-            producing=bool(self.state.production)
-        ):
+        if self.budget.available(Priority.DAILY) < self._daily_calls():
             raise SyncRefused("budget_exhausted")
         self.next_daily = dt_util.utcnow()
         self.state.backoff_until = None
@@ -452,6 +484,7 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
             has_production=self.state.production,
             cost=self.costs.latest_cost(),
             completeness=self.completeness(),
+            index=self.state.latest_index if self.read_registers else None,
         )
 
     def completeness(self) -> dict[str, dict[str, int]]:

@@ -146,10 +146,11 @@ def history_tasks(
     return tasks
 
 
-def daily_calls(*, producing: bool) -> int:
-    """The calls of one complete daily sync: daily figures, load curve and peaks, and the
-    production's daily figures and load curve when the meter produces."""
-    return 3 + (2 if producing else 0)
+def daily_calls(*, producing: bool, registers: bool = False) -> int:
+    """The calls of one complete daily sync: daily figures, load curve and peaks, the
+    production's daily figures and load curve when the meter produces, and the meter's
+    registers when they are read."""
+    return 3 + (2 if producing else 0) + (1 if registers else 0)
 
 
 def note_absent(
@@ -159,7 +160,9 @@ def note_absent(
     service did not have. A day without a daily figure has no load curve either: its week is
     not asked."""
     for type_, start, end in asked:
-        need = need_of(type_)
+        need = next((n for n in NEEDS if n.type is type_), None)
+        if need is None:  # the registers: not in the ledger
+            continue
         key = Ledger.key(prm, need.channel)
         last = min(end, settled)
         ledger.absent(key, start, last, need.mark)

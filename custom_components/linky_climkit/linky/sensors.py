@@ -15,12 +15,15 @@ from homeassistant.components.sensor import (
     SensorDeviceClass,
     SensorEntity,
     SensorEntityDescription,
+    SensorStateClass,
 )
 from homeassistant.const import EntityCategory, UnitOfApparentPower, UnitOfEnergy
+from homeassistant.core import CALLBACK_TYPE, callback
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from ..const import DOMAIN
+from ..model import MeterIndex, Register
 from .coordinator import LinkyCoordinator
 from .state import LinkyData
 
@@ -76,6 +79,16 @@ SENSORS: tuple[LinkySensorDescription, ...] = (
         is_cost=True,
     ),
     LinkySensorDescription(
+        key="meter_index",
+        translation_key="meter_index",
+        device_class=SensorDeviceClass.ENERGY,
+        state_class=SensorStateClass.TOTAL_INCREASING,  # what the meter's display shows
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=3,
+        value_fn=lambda d: None if d.index is None else d.index.total,
+        attrs_fn=lambda d: None if d.index is None else _reading_attributes(d.index),
+    ),
+    LinkySensorDescription(
         key="last_data_date",
         translation_key="last_data_date",
         device_class=SensorDeviceClass.DATE,
@@ -122,6 +135,8 @@ def linky_sensors(coordinator: LinkyCoordinator) -> list[LinkySensor]:
         skip.add("daily_production")
     if coordinator.costs.tariff is None or not coordinator.costs.tariff.periods:
         skip.add("daily_cost")
+    if not coordinator.read_registers:
+        skip.add("meter_index")
     return [LinkySensor(coordinator, d) for d in SENSORS if d.key not in skip]
 
 
@@ -161,3 +176,73 @@ class LinkySensor(CoordinatorEntity[LinkyCoordinator], SensorEntity):
     def extra_state_attributes(self) -> Mapping[str, Any] | None:
         """The day the value belongs to (and the peak's time)."""
         return self.entity_description.attrs_fn(self.coordinator.data)
+
+
+def _reading_attributes(index: MeterIndex) -> dict[str, Any]:
+    return {
+        "read_on": index.day,  # at the start of that day
+        "calendar": index.calendar_label or index.calendar,
+    }
+
+
+@callback
+def track_registers(
+    coordinator: LinkyCoordinator, add_entities: Callable[[list[SensorEntity]], None]
+) -> CALLBACK_TYPE:
+    """One sensor per register of the meter's calendar, added as the registers are first
+    read (a new contract's calendar brings its own)."""
+    known: set[str] = set()
+
+    @callback
+    def add_new() -> None:
+        index = coordinator.data.index if coordinator.data is not None else None
+        new = [r for r in (index.registers if index else ()) if r.code not in known]
+        if new:
+            known.update(r.code for r in new)
+            add_entities([LinkyRegisterSensor(coordinator, r.code, r.label) for r in new])
+
+    add_new()
+    return coordinator.async_add_listener(add_new)
+
+
+class LinkyRegisterSensor(CoordinatorEntity[LinkyCoordinator], SensorEntity):
+    """One register of the meter (a period of its supplier calendar), named as the calendar
+    names it."""
+
+    _attr_has_entity_name = True
+    _attr_device_class = SensorDeviceClass.ENERGY
+    _attr_state_class = SensorStateClass.TOTAL_INCREASING
+    _attr_native_unit_of_measurement = UnitOfEnergy.KILO_WATT_HOUR
+    _attr_suggested_display_precision = 3
+
+    def __init__(self, coordinator: LinkyCoordinator, code: str, label: str) -> None:
+        """Attach to the PRM's device."""
+        super().__init__(coordinator)
+        self._code = code
+        self._attr_translation_key = "meter_register"
+        self._attr_translation_placeholders = {"label": label}
+        self._attr_unique_id = f"{coordinator.prm}_register_{code.lower()}"
+        self._attr_device_info = DeviceInfo(identifiers={(DOMAIN, coordinator.prm)})
+
+    def _register(self) -> Register | None:
+        index = self.coordinator.data.index
+        return next((r for r in index.registers if r.code == self._code), None) if index else None
+
+    @property
+    def available(self) -> bool:
+        """Unavailable when the meter's calendar has no such register any more."""
+        return super().available and self._register() is not None
+
+    @property
+    def native_value(self) -> float | None:
+        """The register's reading."""
+        register = self._register()
+        return None if register is None else register.value
+
+    @property
+    def extra_state_attributes(self) -> Mapping[str, Any] | None:
+        """When it was read, the register's code and its calendar."""
+        index = self.coordinator.data.index
+        if index is None:
+            return None
+        return {**_reading_attributes(index), "register": self._code}

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from ..backoff import seconds
-from ..model import Channel, Series
+from ..model import Channel, MeterIndex, Register, Series
 from ..pipeline import Imported
 from ..storage import iso, to_date, to_datetime
 
@@ -62,6 +62,7 @@ class LinkyState:
     latest_consumption: tuple[date, float] | None = None
     latest_production: tuple[date, float] | None = None
     latest_peak: tuple[date, float, datetime] | None = None
+    latest_index: MeterIndex | None = None  # the newest reading of the meter's registers
     outcomes: dict[str, TypeOutcome] = field(default_factory=dict)
     last_import: dict[str, Any] = field(default_factory=dict)
 
@@ -104,6 +105,12 @@ class LinkyState:
                 "reason": reason,
             }
 
+    def note_indexes(self, indexes: list[MeterIndex]) -> None:
+        """Keep the newest reading of the meter's registers."""
+        for index in indexes:
+            if self.latest_index is None or index.day >= self.latest_index.day:
+                self.latest_index = index
+
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form (dates and datetimes as ISO strings)."""
 
@@ -132,6 +139,7 @@ class LinkyState:
                 self.latest_peak[1],
                 self.latest_peak[2].isoformat(),
             ],
+            "latest_index": _index_dict(self.latest_index),
             "outcomes": {
                 k: {
                     key: value.isoformat() if isinstance(value, datetime) else value
@@ -181,7 +189,33 @@ class LinkyState:
                 for k, v in data.get("outcomes", {}).items()
             },
             last_import=dict(data.get("last_import", {})),
+            latest_index=_index(data.get("latest_index")),
         )
+
+
+def _index_dict(index: MeterIndex | None) -> dict[str, Any] | None:
+    if index is None:
+        return None
+    return {
+        "day": index.day.isoformat(),
+        "total": index.total,
+        "calendar": index.calendar,
+        "calendar_label": index.calendar_label,
+        "registers": [[r.code, r.label, r.value] for r in index.registers],
+    }
+
+
+def _index(data: Any) -> MeterIndex | None:
+    if not isinstance(data, dict) or not data.get("day"):
+        return None
+    total = data.get("total")
+    return MeterIndex(
+        date.fromisoformat(data["day"]),
+        None if total is None else float(total),
+        data.get("calendar"),
+        data.get("calendar_label"),
+        tuple(Register(str(c), str(label), float(v)) for c, label, v in data.get("registers", [])),
+    )
 
 
 def _pair(value: tuple[date, float] | None) -> list[Any] | None:
@@ -210,3 +244,4 @@ class LinkyData:
     has_production: bool | None
     cost: tuple[date, float, str] | None = None
     completeness: dict[str, dict[str, int]] = field(default_factory=dict)  # counts per need
+    index: MeterIndex | None = None  # the meter's registers, when they are read

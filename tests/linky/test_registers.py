@@ -1,0 +1,114 @@
+"""The meter's registers (options → Meter registers): one more call a day, a total index
+sensor and one sensor per register of the supplier's calendar, equal to the simulator's
+readings."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import time, timedelta
+
+import pytest
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.linky_climkit.const import CONF_READ_REGISTERS, DOMAIN
+from tests.conftest import NOW, PRM, linky_entry
+from tests.helpers.time_travel import advance, max_calls_in_window
+from tests.simulators.conso_api import ConsoApiSimulator, MeterProfile
+from tests.simulators.conso_api_index import RegisterPlan
+
+INDEX = "index_consommation"
+
+
+@pytest.fixture
+async def hphc_sim(socket_enabled: None) -> AsyncIterator[ConsoApiSimulator]:
+    """A meter whose off-peak hours are 22:08-06:08."""
+    plan = RegisterPlan("hphc", off_peak=((time(22, 8), time(6, 8)),))
+    sim = ConsoApiSimulator([MeterProfile(PRM, seed=7, registers=plan)])
+    sim.base_url = await sim.start() + "/api"  # type: ignore[attr-defined]
+    yield sim
+    await sim.stop()
+
+
+def state_of(hass: HomeAssistant, unique_id: str) -> float:
+    entity_id = er.async_get(hass).async_get_entity_id("sensor", DOMAIN, unique_id)
+    assert entity_id is not None, unique_id
+    state = hass.states.get(entity_id)
+    assert state is not None
+    return float(state.state)
+
+
+@pytest.mark.usefixtures("recorder_mock")
+async def test_the_meter_registers_are_read_once_a_day(
+    paris: HomeAssistant, hphc_sim: ConsoApiSimulator, freezer: FrozenDateTimeFactory
+) -> None:
+    hass, sim = paris, hphc_sim
+    freezer.move_to(NOW)
+    base = linky_entry(sim, PRM)
+    entry = MockConfigEntry(
+        domain=base.domain,
+        title=base.title,
+        unique_id=base.unique_id,
+        data=dict(base.data),
+        options={CONF_READ_REGISTERS: True},
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert len(sim.calls) <= 12  # the first setup, the registers' first reading with it
+    assert [c.type for c in sim.calls].count(INDEX) == 1
+
+    def check(day_after: int) -> None:
+        newest = NOW.date() - timedelta(days=day_after)
+        total, registers = sim.index_book(PRM).reading(newest)
+        assert state_of(hass, f"{PRM}_meter_index") == pytest.approx(total / 1000)
+        for code, value in registers.items():
+            assert state_of(hass, f"{PRM}_register_{code.lower()}") == pytest.approx(value / 1000)
+        names = {
+            state.name
+            for state in hass.states.async_all("sensor")
+            if state.entity_id.startswith(f"sensor.linky_{PRM}_register_")
+        }
+        assert names == {
+            f"Linky {PRM} Register Heures Creuses",
+            f"Linky {PRM} Register Heures Pleines",
+        }
+
+    check(day_after=1)  # read at the start of yesterday (today's comes tomorrow)
+
+    coordinator = entry.runtime_data
+    before = len(sim.calls)
+    await advance(hass, freezer, [coordinator], NOW + timedelta(days=1, hours=2))
+    daily = [c.type for c in sim.calls[before:]]
+    assert daily.count(INDEX) == 1  # with the daily sync, no other
+    assert max_calls_in_window(sim.calls) <= 24
+    check(day_after=0)
+
+
+@pytest.mark.usefixtures("recorder_mock")
+async def test_no_register_call_without_the_option(
+    paris: HomeAssistant, hphc_sim: ConsoApiSimulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """Off by default: no call, no sensor; switched on in the options, read at once."""
+    hass, sim = paris, hphc_sim
+    freezer.move_to(NOW)
+    entry = linky_entry(sim, PRM)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert INDEX not in [c.type for c in sim.calls]
+    registry = er.async_get(hass)
+    assert registry.async_get_entity_id("sensor", DOMAIN, f"{PRM}_meter_index") is None
+
+    flow = await hass.config_entries.options.async_init(entry.entry_id)
+    assert "meter_registers" in flow["menu_options"]
+    form = await hass.config_entries.options.async_configure(
+        flow["flow_id"], {"next_step_id": "meter_registers"}
+    )
+    await hass.config_entries.options.async_configure(form["flow_id"], {CONF_READ_REGISTERS: True})
+    await hass.async_block_till_done(wait_background_tasks=True)  # reloaded, read once
+    assert [c.type for c in sim.calls].count(INDEX) == 1
+    total, _ = sim.index_book(PRM).reading(NOW.date() - timedelta(days=1))
+    assert state_of(hass, f"{PRM}_meter_index") == pytest.approx(total / 1000)
