@@ -126,10 +126,14 @@ def token_for(*prms: str, **kwargs: Any) -> str:
 
 
 def linky_entry(
-    sim: ConsoApiSimulator, prm: str = PRM, token: str | None = None
+    sim: ConsoApiSimulator,
+    prm: str = PRM,
+    token: str | None = None,
+    options: dict[str, Any] | None = None,
 ) -> MockConfigEntry:
-    """A Linky config entry pointing at the simulator."""
+    """A Linky config entry pointing at the simulator (with these options)."""
     return MockConfigEntry(
+        options=options or {},
         domain=DOMAIN,
         title=f"Linky {prm}",
         unique_id=prm,

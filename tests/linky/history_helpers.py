@@ -17,7 +17,6 @@ from homeassistant.components import file_upload
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.linky_climkit.linky.coordinator import LinkyCoordinator
 from custom_components.linky_climkit.statistics.ids import statistic_id
@@ -77,14 +76,7 @@ async def setup_priced_meter(
 ) -> tuple[ConfigEntry, LinkyCoordinator]:
     """Set up at NOW with the base tariff; the first import done."""
     freezer.move_to(NOW)
-    base = linky_entry(sim, PRM)
-    entry = MockConfigEntry(
-        domain=base.domain,
-        title=base.title,
-        unique_id=base.unique_id,
-        data=dict(base.data),
-        options={CONF_TARIFF: TARIFF},
-    )
+    entry = linky_entry(sim, PRM, options={CONF_TARIFF: TARIFF})
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)

@@ -11,7 +11,6 @@ import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.linky_climkit.const import CONF_READ_REGISTERS, DOMAIN
 from tests.conftest import NOW, PRM, linky_entry
@@ -46,14 +45,7 @@ async def test_the_meter_registers_are_read_once_a_day(
 ) -> None:
     hass, sim = paris, hphc_sim
     freezer.move_to(NOW)
-    base = linky_entry(sim, PRM)
-    entry = MockConfigEntry(
-        domain=base.domain,
-        title=base.title,
-        unique_id=base.unique_id,
-        data=dict(base.data),
-        options={CONF_READ_REGISTERS: True},
-    )
+    entry = linky_entry(sim, PRM, options={CONF_READ_REGISTERS: True})
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
