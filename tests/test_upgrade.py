@@ -84,7 +84,12 @@ RETIRED_FIELDS = {"linky": {"backfill_cursor", "backfill_done"}}
 # back-off's last wait (backoff.py), a Climkit site's sensors' own back-off, and the counts
 # of points and values a parse left out (hostile answers).
 ADDED_FIELDS: dict[str, dict[str, Any]] = {
-    "linky": {"backoff_seconds": 0.0, "dropped_points": {}, "latest_index": None},
+    "linky": {
+        "backoff_seconds": 0.0,
+        "dropped_points": {},
+        "latest_index": None,
+        "latest_production_index": None,
+    },
     "climkit": {
         "backoff_seconds": 0.0,
         "sensors_backoff": {"backoff_until": None, "backoff_seconds": 0.0},

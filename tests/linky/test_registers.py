@@ -104,3 +104,36 @@ async def test_no_register_call_without_the_option(
     assert [c.type for c in sim.calls].count(INDEX) == 1
     total, _ = sim.index_book(PRM).reading(NOW.date() - timedelta(days=1))
     assert state_of(hass, f"{PRM}_meter_index") == pytest.approx(total / 1000)
+
+
+@pytest.mark.usefixtures("recorder_mock")
+async def test_a_producer_has_its_production_registers_too(
+    paris: HomeAssistant, freezer: FrozenDateTimeFactory, socket_enabled: None
+) -> None:
+    """One more call for the production's registers; its index and register sensors."""
+    hass = paris
+    sim = ConsoApiSimulator([MeterProfile(PRM, seed=7, has_production=True)])
+    sim.base_url = await sim.start() + "/api"  # type: ignore[attr-defined]
+    try:
+        freezer.move_to(NOW)
+        entry = linky_entry(sim, PRM, options={CONF_READ_REGISTERS: True})
+        entry.add_to_hass(hass)
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done(wait_background_tasks=True)
+        types = [c.type for c in sim.calls]
+        assert (types.count(INDEX), types.count("index_production")) == (1, 1)
+        assert len(types) <= 12
+        total, registers = sim.index_book(PRM, production=True).reading(
+            NOW.date() - timedelta(days=1)
+        )
+        assert state_of(hass, f"{PRM}_production_index") == pytest.approx(total / 1000)
+        assert state_of(hass, f"{PRM}_production_register_base") == pytest.approx(
+            registers["BASE"] / 1000
+        )
+        coordinator = entry.runtime_data
+        await advance(hass, freezer, [coordinator], NOW + timedelta(days=1, hours=2))
+        share = coordinator.budget.manager.budget.shares[entry.entry_id]
+        assert share == 7  # a producer's 5 calls, and the registers of each direction
+        assert [c.type for c in sim.calls].count("index_production") == 2
+    finally:
+        await sim.stop()

@@ -41,7 +41,7 @@ class Collected:
     daily: dict[Channel, list[DayValue]] = field(default_factory=dict)
     intervals: dict[Channel, list[Interval]] = field(default_factory=dict)
     peaks: list[Peak] = field(default_factory=list)
-    indexes: list[MeterIndex] = field(default_factory=list)  # the meter's registers
+    indexes: dict[Channel, list[MeterIndex]] = field(default_factory=dict)  # its registers
     asked: list[tuple[ConsoApiType, date, date]] = field(default_factory=list)  # answered ranges
 
     def add(self, series: Series) -> None:
@@ -49,7 +49,8 @@ class Collected:
         self.daily.setdefault(series.channel, []).extend(series.daily)
         self.intervals.setdefault(series.channel, []).extend(series.intervals)
         self.peaks.extend(series.peaks)
-        self.indexes.extend(series.indexes)
+        if series.indexes:
+            self.indexes.setdefault(series.channel, []).extend(series.indexes)
 
     def days_of(self, channel: Channel) -> set[date]:
         """The days a daily figure was received for."""

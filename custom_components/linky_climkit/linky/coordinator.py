@@ -326,8 +326,12 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
     async def _read_registers(
         self, start: date, end: date, priority: Priority, collected: Collected
     ) -> None:
-        """The meter's registers read at the start of each day of [start, end)."""
+        """The meter's registers read at the start of each day of [start, end), those of its
+        production too."""
         await self.reader.fetch(ConsoApiType.CONSUMPTION_INDEX, start, end, priority, collected)
+        if self.state.production:
+            type_ = ConsoApiType.PRODUCTION_INDEX
+            await self.reader.fetch(type_, start, end, priority, collected)
 
     def _next_repair_task(self) -> tuple[FetchTask, str] | None:
         """A range asked for with `import_history` first, then what the ledger misses."""
@@ -485,6 +489,7 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
             cost=self.costs.latest_cost(),
             completeness=self.completeness(),
             index=self.state.latest_index if self.read_registers else None,
+            production_index=self.state.latest_production_index if self.read_registers else None,
         )
 
     def completeness(self) -> dict[str, dict[str, int]]:

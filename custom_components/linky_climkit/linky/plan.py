@@ -149,8 +149,9 @@ def history_tasks(
 def daily_calls(*, producing: bool, registers: bool = False) -> int:
     """The calls of one complete daily sync: daily figures, load curve and peaks, the
     production's daily figures and load curve when the meter produces, and the meter's
-    registers when they are read."""
-    return 3 + (2 if producing else 0) + (1 if registers else 0)
+    registers when they are read (one call per direction)."""
+    directions = 2 if producing else 1
+    return 3 + (2 if producing else 0) + (directions if registers else 0)
 
 
 def note_absent(

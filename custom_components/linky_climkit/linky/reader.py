@@ -68,6 +68,9 @@ class ConsoApiReader:
                 self.state.production_refused = self.state.production is True
                 self.state.production = False
                 return None
+            if type_ is ConsoApiType.PRODUCTION_INDEX:  # the production's registers only
+                self.answered += 1
+                return None
             raise
         except ProviderError as err:
             outcome.last_error, outcome.last_error_at = str(err), now

@@ -89,6 +89,19 @@ SENSORS: tuple[LinkySensorDescription, ...] = (
         attrs_fn=lambda d: None if d.index is None else _reading_attributes(d.index),
     ),
     LinkySensorDescription(
+        key="production_index",
+        translation_key="production_index",
+        device_class=SensorDeviceClass.ENERGY,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=3,
+        value_fn=lambda d: None if d.production_index is None else d.production_index.total,
+        attrs_fn=lambda d: (
+            None if d.production_index is None else _reading_attributes(d.production_index)
+        ),
+        available_fn=lambda d: bool(d.has_production),
+    ),
+    LinkySensorDescription(
         key="last_data_date",
         translation_key="last_data_date",
         device_class=SensorDeviceClass.DATE,
@@ -137,6 +150,8 @@ def linky_sensors(coordinator: LinkyCoordinator) -> list[LinkySensor]:
         skip.add("daily_cost")
     if not coordinator.read_registers:
         skip.add("meter_index")
+    if not coordinator.read_registers or coordinator.data.has_production is False:
+        skip.add("production_index")
     return [LinkySensor(coordinator, d) for d in SENSORS if d.key not in skip]
 
 
@@ -191,15 +206,20 @@ def track_registers(
 ) -> CALLBACK_TYPE:
     """One sensor per register of the meter's calendar, added as the registers are first
     read (a new contract's calendar brings its own)."""
-    known: set[str] = set()
+    known: set[tuple[bool, str]] = set()
 
     @callback
     def add_new() -> None:
-        index = coordinator.data.index if coordinator.data is not None else None
-        new = [r for r in (index.registers if index else ()) if r.code not in known]
+        data = coordinator.data
+        new: list[SensorEntity] = []
+        for production in (False, True):
+            index = None if data is None else (data.production_index if production else data.index)
+            for register in index.registers if index else ():
+                if (production, register.code) not in known:
+                    known.add((production, register.code))
+                    new.append(LinkyRegisterSensor(coordinator, register, production=production))
         if new:
-            known.update(r.code for r in new)
-            add_entities([LinkyRegisterSensor(coordinator, r.code, r.label) for r in new])
+            add_entities(new)
 
     add_new()
     return coordinator.async_add_listener(add_new)
@@ -215,17 +235,26 @@ class LinkyRegisterSensor(CoordinatorEntity[LinkyCoordinator], SensorEntity):
     _attr_native_unit_of_measurement = UnitOfEnergy.KILO_WATT_HOUR
     _attr_suggested_display_precision = 3
 
-    def __init__(self, coordinator: LinkyCoordinator, code: str, label: str) -> None:
+    def __init__(
+        self, coordinator: LinkyCoordinator, register: Register, *, production: bool
+    ) -> None:
         """Attach to the PRM's device."""
         super().__init__(coordinator)
-        self._code = code
-        self._attr_translation_key = "meter_register"
-        self._attr_translation_placeholders = {"label": label}
-        self._attr_unique_id = f"{coordinator.prm}_register_{code.lower()}"
+        self._code = register.code
+        self._production = production
+        kind = "production_register" if production else "meter_register"
+        self._attr_translation_key = kind
+        self._attr_translation_placeholders = {"label": register.label}
+        prefix = "production_register" if production else "register"
+        self._attr_unique_id = f"{coordinator.prm}_{prefix}_{register.code.lower()}"
         self._attr_device_info = DeviceInfo(identifiers={(DOMAIN, coordinator.prm)})
 
+    def _index(self) -> MeterIndex | None:
+        data = self.coordinator.data
+        return data.production_index if self._production else data.index
+
     def _register(self) -> Register | None:
-        index = self.coordinator.data.index
+        index = self._index()
         return next((r for r in index.registers if r.code == self._code), None) if index else None
 
     @property
@@ -242,7 +271,7 @@ class LinkyRegisterSensor(CoordinatorEntity[LinkyCoordinator], SensorEntity):
     @property
     def extra_state_attributes(self) -> Mapping[str, Any] | None:
         """When it was read, the register's code and its calendar."""
-        index = self.coordinator.data.index
+        index = self._index()
         if index is None:
             return None
         return {**_reading_attributes(index), "register": self._code}

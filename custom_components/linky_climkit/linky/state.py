@@ -63,6 +63,7 @@ class LinkyState:
     latest_production: tuple[date, float] | None = None
     latest_peak: tuple[date, float, datetime] | None = None
     latest_index: MeterIndex | None = None  # the newest reading of the meter's registers
+    latest_production_index: MeterIndex | None = None  # the same, of its production
     outcomes: dict[str, TypeOutcome] = field(default_factory=dict)
     last_import: dict[str, Any] = field(default_factory=dict)
 
@@ -105,11 +106,15 @@ class LinkyState:
                 "reason": reason,
             }
 
-    def note_indexes(self, indexes: list[MeterIndex]) -> None:
-        """Keep the newest reading of the meter's registers."""
-        for index in indexes:
+    def note_indexes(self, indexes: dict[Channel, list[MeterIndex]]) -> None:
+        """Keep the newest reading of the meter's registers, per direction."""
+        for index in indexes.get(Channel.CONSUMPTION, ()):
             if self.latest_index is None or index.day >= self.latest_index.day:
                 self.latest_index = index
+        for index in indexes.get(Channel.PRODUCTION, ()):
+            latest = self.latest_production_index
+            if latest is None or index.day >= latest.day:
+                self.latest_production_index = index
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form (dates and datetimes as ISO strings)."""
@@ -140,6 +145,7 @@ class LinkyState:
                 self.latest_peak[2].isoformat(),
             ],
             "latest_index": _index_dict(self.latest_index),
+            "latest_production_index": _index_dict(self.latest_production_index),
             "outcomes": {
                 k: {
                     key: value.isoformat() if isinstance(value, datetime) else value
@@ -190,6 +196,7 @@ class LinkyState:
             },
             last_import=dict(data.get("last_import", {})),
             latest_index=_index(data.get("latest_index")),
+            latest_production_index=_index(data.get("latest_production_index")),
         )
 
 
@@ -245,3 +252,4 @@ class LinkyData:
     cost: tuple[date, float, str] | None = None
     completeness: dict[str, dict[str, int]] = field(default_factory=dict)  # counts per need
     index: MeterIndex | None = None  # the meter's registers, when they are read
+    production_index: MeterIndex | None = None  # those of its production
