@@ -137,3 +137,25 @@ async def test_a_producer_has_its_production_registers_too(
         assert [c.type for c in sim.calls].count("index_production") == 2
     finally:
         await sim.stop()
+
+
+@pytest.mark.usefixtures("recorder_mock")
+@pytest.mark.parametrize("fault", ["bad_request", "technical_error"])
+async def test_a_refused_register_read_never_fails_the_daily_sync(
+    paris: HomeAssistant, hphc_sim: ConsoApiSimulator, freezer: FrozenDateTimeFactory, fault: str
+) -> None:
+    """[I] If Conso API refuses the index type (or Enedis fails on it), the registers stay
+    unread and the day's figures are still imported."""
+    hass, sim = paris, hphc_sim
+    sim.add_fault(fault, types={INDEX})
+    freezer.move_to(NOW)
+    entry = linky_entry(sim, PRM, options={CONF_READ_REGISTERS: True})
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    coordinator = entry.runtime_data
+    await advance(hass, freezer, [coordinator], NOW + timedelta(days=1, hours=2))
+    assert INDEX in [c.type for c in sim.calls]
+    assert coordinator.last_update_success
+    assert coordinator.have_yesterday()
+    assert coordinator.state.latest_index is None

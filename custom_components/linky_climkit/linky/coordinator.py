@@ -327,11 +327,18 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
         self, start: date, end: date, priority: Priority, collected: Collected
     ) -> None:
         """The meter's registers read at the start of each day of [start, end), those of its
-        production too."""
-        await self.reader.fetch(ConsoApiType.CONSUMPTION_INDEX, start, end, priority, collected)
+        production too. An answer refused or failing here (no recorded answer of these types
+        exists yet) leaves the registers unread, never the day's sync failed."""
+        types = [ConsoApiType.CONSUMPTION_INDEX]
         if self.state.production:
-            type_ = ConsoApiType.PRODUCTION_INDEX
-            await self.reader.fetch(type_, start, end, priority, collected)
+            types.append(ConsoApiType.PRODUCTION_INDEX)
+        for type_ in types:
+            try:
+                await self.reader.fetch(type_, start, end, priority, collected)
+            except ProviderError as err:
+                if not repair_may_wait(err):
+                    raise
+                _LOGGER.info("%s: registers not read: %s", self.name, describe(err))
 
     def _next_repair_task(self) -> tuple[FetchTask, str] | None:
         """A range asked for with `import_history` first, then what the ledger misses."""
