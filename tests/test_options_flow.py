@@ -361,10 +361,12 @@ async def test_hp_hc_prices(paris: HomeAssistant) -> None:
         "currency",
         "hp_price",
         "hc_price",
+        "meter_periods",
         "start",
         "subscription",
         "subscription_yearly",
     ]
+    assert form_values(result)["meter_periods"] is False
     result = await submit(paris, result, HP_HC_INPUT)
     assert_range_form(
         result,
@@ -414,6 +416,7 @@ async def test_stored_values_are_the_form_defaults(paris: HomeAssistant) -> None
         "currency": "EUR",
         "hp_price": 0.27,
         "hc_price": 0.2068,
+        "meter_periods": False,
         "start": FIRST_OF_MONTH,
         "subscription": 15.65,
         "subscription_yearly": False,
@@ -533,6 +536,7 @@ async def test_tempo_prices(paris: HomeAssistant) -> None:
     assert fields(result) == [
         "currency",
         *TEMPO_PRICES,
+        "meter_periods",
         "tempo_entity",
         "off_peak",
         "start",
@@ -852,3 +856,37 @@ async def test_site_gateway_in_options(paris: HomeAssistant) -> None:
     await submit(paris, result, {})
     assert entry.options == {CONF_GATEWAY: None}
     assert gateway_settings(entry) is None
+
+
+async def test_periods_from_the_meter(paris: HomeAssistant) -> None:
+    """HP/HC with periods from the meter asks no off-peak hours (the stored ones only shape
+    the hours; none: 22:00-06:00) and turns the meter's registers on; Tempo needs no colour
+    entity then, and still does without the option. Climkit sites have no such field."""
+    entry = add_linky(paris)
+    result = await open_prices(paris, entry, "hp_hc")
+    result = await submit(paris, result, {**HP_HC_INPUT, "meter_periods": True})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options["read_registers"] is True
+    stored = entry.options["tariff"]
+    assert (stored["meter_periods"], stored["off_peak"]) == (True, [])
+    tariff = tariff_from_options(entry.options)
+    assert tariff is not None
+    assert tariff.periods[0].off_peak == (OffPeakRange(time(22), time(6)),)
+    assert form_values(await open_prices(paris, entry, "hp_hc"))["meter_periods"] is True
+
+    data = {**TEMPO_PRICES, "start": "2026-01-01", "subscription": 16.16}
+    result = await submit(paris, await open_prices(paris, entry, "tempo"), data)
+    assert result["errors"] == {"base": "unknown_entity"}
+    result = await submit(paris, result, {**data, "meter_periods": True})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    stored = entry.options["tariff"]
+    assert (stored["kind"], stored["tempo_entity"], stored["meter_periods"]) == (
+        "tempo",
+        None,
+        True,
+    )
+    result = await submit(paris, await open_prices(paris, entry, "base"), {"base_price": 0.2})
+    assert "meter_periods" not in entry.options["tariff"]
+
+    site = add_climkit(paris)
+    assert "meter_periods" not in fields(await open_prices(paris, site, "hp_hc"))

@@ -56,6 +56,8 @@ from .tariffs.engine import (
 )
 from .tariffs.stored import (
     CONF_TARIFF,
+    METER_KINDS,
+    METER_PERIODS,
     MIDNIGHT,
     PRICE_KEYS,
     TEMPO_PRICE_KEYS,
@@ -84,6 +86,7 @@ CONF_OFF_PEAK = "off_peak"
 CONF_TEMPO_ENTITY = "tempo_entity"
 CONF_PRICE_ENTITY = "price_entity"
 CONF_FEED_IN_PRICE = "feed_in_price"
+CONF_METER_PERIODS = METER_PERIODS
 TEMPO_ENTITY_DOMAINS = ["sensor", "select", "input_select"]
 PRICE_ENTITY_DOMAINS = ["sensor", "input_number", "number"]
 PRICE_FIELDS: dict[TariffKind, tuple[str, ...]] = {
@@ -165,7 +168,12 @@ class TariffOptionsFlow(GatewayOptionSteps, HistoryOptionSteps):
         options = {k: v for k, v in self.config_entry.options.items() if k != CONF_TARIFF}
         if tariff is not None:
             options[CONF_TARIFF] = tariff
+            if tariff.get(METER_PERIODS):  # the periods come from the registers: read them
+                options[CONF_READ_REGISTERS] = True
         return self.async_create_entry(data=options)
+
+    def _linky(self) -> bool:
+        return self.config_entry.data.get(CONF_PROVIDER) != PROVIDER_CLIMKIT
 
     def _entity_error(self, entity_id: str | None, *, unit: bool) -> str | None:
         state = self.hass.states.get(entity_id) if entity_id else None
@@ -273,6 +281,8 @@ class TariffOptionsFlow(GatewayOptionSteps, HistoryOptionSteps):
         defaults.update({key: prices[key] for key in PRICE_FIELDS[kind] if key in prices})
         if kind is TariffKind.TEMPO:
             defaults[CONF_OFF_PEAK] = bool(same and same["off_peak"])
+        if kind in METER_KINDS and self._linky():
+            defaults[CONF_METER_PERIODS] = bool(same and same.get(METER_PERIODS))
         for key in (CONF_TEMPO_ENTITY, CONF_PRICE_ENTITY):
             if same and same[key]:
                 defaults[key] = same[key]
@@ -288,8 +298,12 @@ class TariffOptionsFlow(GatewayOptionSteps, HistoryOptionSteps):
         )
         fields: dict[Any, Any] = {vol.Required(CONF_CURRENCY, default=currency): _TEXT}
         fields.update({vol.Required(key): price for key in PRICE_FIELDS[kind]})
+        metered = CONF_METER_PERIODS in defaults  # a Linky meter's HP/HC or Tempo
+        if metered:
+            fields[vol.Required(CONF_METER_PERIODS, default=False)] = BooleanSelector()
         if kind is TariffKind.TEMPO:
-            fields[vol.Required(CONF_TEMPO_ENTITY)] = _entity(TEMPO_ENTITY_DOMAINS)
+            entity = vol.Optional if metered else vol.Required
+            fields[entity(CONF_TEMPO_ENTITY)] = _entity(TEMPO_ENTITY_DOMAINS)
             fields[vol.Required(CONF_OFF_PEAK, default=False)] = BooleanSelector()
         elif kind is TariffKind.DYNAMIC:
             fields[vol.Required(CONF_PRICE_ENTITY)] = _entity(PRICE_ENTITY_DOMAINS)
@@ -311,7 +325,10 @@ class TariffOptionsFlow(GatewayOptionSteps, HistoryOptionSteps):
         if error := validate_prices(engine_period):
             return error
         if kind is TariffKind.TEMPO:
-            return self._entity_error(user_input.get(CONF_TEMPO_ENTITY), unit=False)
+            entity = user_input.get(CONF_TEMPO_ENTITY)
+            if entity is None and user_input.get(CONF_METER_PERIODS):
+                return None  # the colours come from the registers
+            return self._entity_error(entity, unit=False)
         if kind is TariffKind.DYNAMIC:
             return self._entity_error(user_input.get(CONF_PRICE_ENTITY), unit=True)
         return None
@@ -341,11 +358,14 @@ class TariffOptionsFlow(GatewayOptionSteps, HistoryOptionSteps):
                     "period": period,
                     "tempo_entity": user_input.get(CONF_TEMPO_ENTITY),
                     "price_entity": user_input.get(CONF_PRICE_ENTITY),
+                    "meter_periods": bool(user_input.get(CONF_METER_PERIODS)),
                 }
+                same = self._same_kind(kind)
+                kept = off_peak_from_options(same["off_peak"]) if same else ()
+                if kind is TariffKind.HP_HC and user_input.get(CONF_METER_PERIODS):
+                    return self._save_prices(kept)  # no hours to type: the meter's are read
                 if kind is TariffKind.HP_HC or user_input.get(CONF_OFF_PEAK):
-                    same = self._same_kind(kind)
-                    stored = off_peak_from_options(same["off_peak"]) if same else ()
-                    self._shown = join_whole_days(stored) or [DEFAULT_RANGE]
+                    self._shown = join_whole_days(kept) or [DEFAULT_RANGE]
                     self._entered = []
                     return await self.async_step_off_peak()
                 return self._save_prices(())

@@ -177,6 +177,18 @@ class Pipeline:
         self._announce(done, reason)
         return done
 
+    async def reprice(self, channel: Channel, first: date, last: date) -> None:
+        """Price [first, last] again when only their split changed (the meter's registers
+        were read): no energy is written, the costs are under an intent until committed."""
+        if not self.costs.prices(channel):
+            return
+        intent = f"reprice:{channel.value}"
+        start = day_start(first, self.tz)
+        end = day_start(last + timedelta(days=1), self.tz)
+        await self.journal.begin(intent, Intent(Kind.PRICE, channel.value, start, end))
+        await self.costs.reprice(channel, first, last)
+        self.journal.queued(intent)
+
     async def async_repair(self) -> list[tuple[date, date]]:
         """What a hard stop left half done (the journal's intents from before this start):
         sums repaired, costs priced again (no call); returns the energy days (first, last) to

@@ -47,6 +47,15 @@ def days(first: date, end: date) -> list[date]:
     return [first + timedelta(days=n) for n in range((end - first).days)]
 
 
+def off_peak_share(start: time) -> float:
+    """The share of the half-hour starting at `start` inside 22:08-06:08."""
+    if start == time(22):
+        return 22 / 30
+    if start == time(6):
+        return 8 / 30
+    return 1.0 if start >= time(22, 30) or start < time(6) else 0.0
+
+
 def test_register_deltas_add_up_to_the_daily_figure_to_the_wh() -> None:
     sim = simulator(HC)
     series = parse_index(
@@ -61,9 +70,10 @@ def test_register_deltas_add_up_to_the_daily_figure_to_the_wh() -> None:
         assert sum(registers.values()) == pytest.approx(sim.daily_wh(PRM, day) / 1000, abs=1e-9)
         totals = [i.total for i in series.indexes if i.day in (day, day + timedelta(days=1))]
         assert totals[1] - totals[0] == pytest.approx(sim.daily_wh(PRM, day) / 1000, abs=1e-9)
-        # the off-peak register holds the half-hours starting in 22:08-06:08 (22:30 to 06:00)
+        # the off-peak register holds 22:08-06:08 to the minute: the half-hours from 22:30 to
+        # 06:00, 22 minutes of the one at 22:00 and 8 of the one at 06:00
         curve = sim._raw_curve(sim._meter(PRM), day, False, 30)
-        off = sum(w / 2 for s, w in curve if HC.off_peak_at(s.astimezone(PARIS)))
+        off = sum(w / 2 * off_peak_share(s.astimezone(PARIS).time()) for s, w in curve)
         expected = off / sum(w / 2 for _, w in curve) * sim.daily_wh(PRM, day) / 1000
         assert registers["HC"] == pytest.approx(expected, abs=0.001), day
 
@@ -153,3 +163,18 @@ def test_the_parser_is_tolerant() -> None:
     assert register_deltas(series.indexes) == {date(2026, 10, 1): {"HP": pytest.approx(9.5)}}
     assert series.outside == 1
     assert parse_index(None, Channel.CONSUMPTION, FIRST, END).indexes == ()
+
+
+def test_the_supplier_calendar_is_read_when_the_distributor_one_comes_first() -> None:
+    """[I] switch: the answer also carries the distributor's seasonal calendar, listed first."""
+    plan = RegisterPlan("hphc", off_peak=HC.off_peak, distributor_calendar=True)
+    body = answer(simulator(plan), "index_consommation", FIRST, END)
+    calendars = body["contexte"][0]["grandeur"][0]["calendrier"]
+    assert [c["idCalendrier"] for c in calendars] == ["DI000003", "DI000002"]
+    series = parse_index(body, Channel.CONSUMPTION, FIRST, END)
+    assert {i.calendar for i in series.indexes} == {"DI000002"}
+    plain = parse_index(answer(simulator(HC), "index_consommation", FIRST, END), *ARGS)
+    assert register_deltas(series.indexes) == register_deltas(plain.indexes)
+
+
+ARGS = (Channel.CONSUMPTION, FIRST, END)

@@ -1,8 +1,9 @@
 """The meter's registers as Enedis' index types would serve them ([I]: the swagger's
 structure, conso-api.md §2.6), consistent with the simulator's load curve and daily figures:
 each day, the registers of the supplier's calendar advance by the day's energy in their
-periods (the 30-minute curve's share, scaled to the daily figure, in whole Wh), so their deltas
-add up to the daily figure exactly.
+periods (the 30-minute curve's share, each half-hour cut at the minute a period turns, as a
+meter counts continuously; scaled to the daily figure, in whole Wh), so their deltas add up to
+the daily figure exactly.
 
 Calendars: `base` (one register), `hphc` (the meter's own off-peak hours, which may differ from
 round hours), `tempo` (six registers; the Tempo day runs 06:00 to 06:00, off-peak 22:00 to
@@ -13,9 +14,11 @@ round hours), `tempo` (six registers; the Tempo day runs 06:00 to 06:00, off-pea
 from __future__ import annotations
 
 import random
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -42,8 +45,22 @@ CALENDARS = {
     ),
 }
 COLOURS = {"blue": "B", "white": "W", "red": "R"}
+# The distributor's own four-class calendar (seasons), served besides the supplier's when the
+# `distributor_calendar` switch is on ([I]: whether and where it comes is unknown).
+DISTRIBUTOR = (
+    "DI000003",
+    "Calendrier distributeur 4 postes",
+    (
+        ("HCB", "Heures Creuses Saison Basse"),
+        ("HCH", "Heures Creuses Saison Haute"),
+        ("HPB", "Heures Pleines Saison Basse"),
+        ("HPH", "Heures Pleines Saison Haute"),
+    ),
+)
+STEP = timedelta(minutes=1)
 
 
+@lru_cache(maxsize=4096)
 def tempo_colour(day: date) -> str:
     """The Tempo colour of the Tempo day starting at 06:00 on `day`: red on some winter
     weekdays, white on some others and on some winter Saturdays, blue otherwise."""
@@ -64,6 +81,7 @@ class RegisterPlan:
     off_peak: tuple[tuple[time, time], ...] = ((time(22), time(6)),)
     changes: tuple[tuple[date, str], ...] = ()  # (from this day on, calendar)
     replaced_on: date | None = None  # a new meter from this day on
+    distributor_calendar: bool = False  # [I] the distributor's calendar served first too
     _cumulative: dict[tuple[date, str], dict[str, int]] = field(default_factory=dict)
 
     def calendar_on(self, day: date) -> str:
@@ -98,13 +116,23 @@ def split_day(
     curve: Sequence[tuple[datetime, int]],
     daily_wh: int,
 ) -> dict[str, int]:
-    """The day's whole Wh per register: the curve's share, scaled to the daily figure, the
-    rounding remainder given to the largest shares (so they add up exactly)."""
+    """The day's whole Wh per register: the curve's share (each half-hour's energy spread
+    evenly over its minutes), scaled to the daily figure, the rounding remainder given to the
+    largest shares (so they add up exactly)."""
     calendar = plan.calendar_on(day)
     codes = [code for code, _ in CALENDARS[calendar][2]]
     shares = dict.fromkeys(codes, 0.0)
     for start, watts in curve:
-        shares[plan.register_of(calendar, start)] += watts / 2
+        first, last = (
+            plan.register_of(calendar, start),
+            plan.register_of(calendar, start + 29 * STEP),
+        )
+        if first == last:  # (no period shorter than half an hour)
+            minutes = Counter({first: 30})
+        else:
+            minutes = Counter(plan.register_of(calendar, start + n * STEP) for n in range(30))
+        for code, count in minutes.items():
+            shares[code] += watts / 2 * count / 30
     measured = sum(shares.values())
     exact = {
         c: (v / measured * daily_wh if measured else daily_wh / len(codes))
@@ -188,6 +216,8 @@ def index_body(
         calendars.append(
             {"idCalendrier": calendar_id, "libelleCalendrier": label, "classeTemporelle": classes}
         )
+    if book.plan.distributor_calendar:
+        calendars.insert(0, _distributor(book, days))
     total = [{"d": _stamp(day), "v": book.reading(day)[0], "iv": 0} for day in days]
     return {
         "idPrm": prm,
@@ -209,6 +239,29 @@ def index_body(
                     }
                 ],
             }
+        ],
+    }
+
+
+def _distributor(book: IndexBook, days: Sequence[date]) -> dict[str, Any]:
+    """The distributor's seasonal calendar: its four registers share the total (a fixed split,
+    enough to tell a client that picks it instead of the supplier's)."""
+    calendar_id, label, codes = DISTRIBUTOR
+    shares = (0.1, 0.2, 0.3, 0.4)
+    return {
+        "idCalendrier": calendar_id,
+        "libelleCalendrier": label,
+        "classeTemporelle": [
+            {
+                "idClasseTemporelle": code,
+                "libelleClasseTemporelle": code_label,
+                "codeCadran": code,
+                "valeur": [
+                    {"d": _stamp(day), "v": int(book.reading(day)[0] * share), "iv": 0}
+                    for day in days
+                ],
+            }
+            for (code, code_label), share in zip(codes, shares, strict=True)
         ],
     }
 

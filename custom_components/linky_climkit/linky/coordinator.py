@@ -389,10 +389,15 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
         """Import what a run fetched (a day already stored keeps its billing total when the
         answer has none: a load curve re-read without its daily figure), then tell the
         ledger which asked-for days the service did not have. The days of the week the daily
-        sync re-reads are not judged: they may still come."""
+        sync re-reads are not judged: they may still come. Days whose registers became known
+        are priced again when the tariff takes its periods from the meter."""
+        registers = collected.indexes.get(Channel.CONSUMPTION, [])
+        metered = await self.costs.note_readings(registers)
         done = await self.pipeline.run(collected.batch(self.prm), reason, keep_stored_totals=True)
         self.state.note_imported(done, reason, dt_util.utcnow())
         self.state.note_indexes(collected.indexes)
+        if metered and self.costs.uses_registers:
+            await self.pipeline.reprice(Channel.CONSUMPTION, metered[0], metered[-1])
         settled = self._today() - timedelta(days=TRAILING_DAYS)
         note_absent(self.ledger, self.prm, collected.asked, settled)
 

@@ -45,14 +45,31 @@ class Fields:
 FIELDS = Fields()
 _FACTORS = {"Wh": 0.001, "kWh": 1.0, "MWh": 1000.0}
 TOTAL = "TOT"
+# The distributor's seasonal classes (high / low season, peak, off-peak, peak hours).
+DISTRIBUTOR_CODES = frozenset({"HPH", "HCH", "HPB", "HCB", "HPE", "HCE", "P", "PM"})
 
 
 @dataclass(slots=True)
 class _Day:
     total: float | None = None
-    calendar: str | None = None
-    calendar_label: str | None = None
-    registers: dict[str, Register] = field(default_factory=dict)
+    # per calendar id: its label and registers (the first reading of a register wins)
+    calendars: dict[str | None, tuple[str | None, dict[str, Register]]] = field(
+        default_factory=dict
+    )
+
+    def chosen(self) -> tuple[str | None, str | None, dict[str, Register]]:
+        """The supplier's calendar (what the bill counts): the first one that is not the
+        distributor's seasonal calendar, else the first."""
+        usable = [c for c in self.calendars.items() if not _distributor(c[1][0], c[1][1])]
+        calendar_id, (label, registers) = (usable or list(self.calendars.items()))[0]
+        return calendar_id, label, registers
+
+
+def _distributor(label: str | None, registers: dict[str, Register]) -> bool:
+    """Whether a calendar is the distributor's (by its label, or seasonal registers)."""
+    if label is not None and "distribut" in label.lower():
+        return True
+    return bool(registers) and set(registers) <= DISTRIBUTOR_CODES
 
 
 def _list(node: object, key: str) -> list[dict[str, Any]]:
@@ -108,8 +125,8 @@ def _quantities(payload: object, channel: Channel) -> Iterator[dict[str, Any]]:
 
 
 def parse_index(payload: object, channel: Channel, start: date, end: date) -> Series:
-    """The register readings of the days [start, end): per day its total and its registers
-    (the first reading of a day and register wins)."""
+    """The register readings of the days [start, end): per day its total and the registers
+    of its supplier's calendar (the first reading of a day and register wins)."""
     days: dict[date, _Day] = {}
     outside = 0
     for quantity in _quantities(payload, channel):
@@ -137,21 +154,19 @@ def parse_index(payload: object, channel: Channel, start: date, end: date) -> Se
                         outside += 1
                         continue
                     entry = days.setdefault(day, _Day())
-                    if entry.calendar is None:
-                        entry.calendar, entry.calendar_label = calendar_id, calendar_label
-                    if entry.calendar == calendar_id:
-                        entry.registers.setdefault(code, Register(code, label, value))
-    indexes = tuple(
-        MeterIndex(
-            day,
-            entry.total,
-            entry.calendar,
-            entry.calendar_label,
-            tuple(entry.registers[code] for code in sorted(entry.registers)),
-        )
-        for day, entry in sorted(days.items())
-    )
+                    seen = entry.calendars.setdefault(calendar_id, (calendar_label, {}))
+                    seen[1].setdefault(code, Register(code, label, value))
+    indexes = tuple(_index(day, entry) for day, entry in sorted(days.items()))
     return Series(channel, "kWh", indexes=indexes, outside=outside)
+
+
+def _index(day: date, entry: _Day) -> MeterIndex:
+    if not entry.calendars:
+        return MeterIndex(day, entry.total, None, None, ())
+    calendar_id, label, registers = entry.chosen()
+    return MeterIndex(
+        day, entry.total, calendar_id, label, tuple(registers[c] for c in sorted(registers))
+    )
 
 
 def register_deltas(indexes: tuple[MeterIndex, ...]) -> dict[date, dict[str, float]]:

@@ -5,14 +5,16 @@ compensates another (production, grid export). After each import the pipeline ha
 changed days; when the tariff changes (options flow) it prices again from what the recorder
 holds, from the first day whose prices changed: no provider call, only changed rows written.
 It keeps each day's Linky load curve (`archive`) so that re-pricing splits half-hours by their
-minutes. The pricing itself is `pricing.py`, in a worker thread.
+minutes, and the meter's register readings (`readings`) so that a tariff with periods from the
+meter prices each day's buckets as its registers counted them. The pricing itself is
+`pricing.py`, in a worker thread.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -24,12 +26,13 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from ..const import DOMAIN
-from ..model import Channel, Interval
+from ..model import Channel, Interval, MeterIndex, Register
+from ..providers.conso_api_index import register_deltas
 from ..statistics.aggregation import day_start
 from ..statistics.ids import StatisticSpec, energy_spec, money_spec, statistic_id
 from ..statistics.importer import EPOCH, Importer
 from .archive import PackedDay, pack_days
-from .engine import PricingReport, Tariff
+from .engine import PricingReport, Tariff, TariffKind, TempoColour
 from .pricing import (
     NO_BUCKETS,
     Hours,
@@ -39,8 +42,9 @@ from .pricing import (
     is_stale,
     price_all,
 )
+from .registers import bucket_totals, register_colours
 from .sources import colour_lookup, load_history, price_lookup, window
-from .stored import Repricing, repricing, stored_tariff, tariff_from_options
+from .stored import METER_PERIODS, Repricing, repricing, stored_tariff, tariff_from_options
 
 _LOGGER = logging.getLogger(__name__)
 STORAGE_VERSION = 1
@@ -70,9 +74,12 @@ class CostReport:
     recomputed_at: str | None = None
     rows_written: int = 0
 
-    def add(self, report: PricingReport) -> None:
+    def add(self, report: PricingReport, priced: Iterable[date] = ()) -> None:
+        """Add a pricing's report; the `priced` days' colours are now the report's."""
+        again = {d.isoformat() for d in priced}
         days = {d.isoformat() for d in report.tempo_fallback_days}
-        self.tempo_fallback_days = sorted(set(self.tempo_fallback_days) | days)[-60:]
+        kept = set(self.tempo_fallback_days) - again
+        self.tempo_fallback_days = sorted(kept | days)[-60:]
         self.unpriced_hours += report.unpriced_hours
         self.hours_before_tariff += report.hours_before_tariff
 
@@ -109,6 +116,7 @@ class CostBook:
         self.priced: str | None = None  # the tariff (as JSON) the statistics were priced with
         self.latest: tuple[date, float] | None = None
         self.report = CostReport()
+        self.readings: dict[str, MeterIndex] = {}  # the registers at the start of each day
         self._dirty = False
 
     def set_time_zone(self, tz: ZoneInfo, importer: Importer) -> None:
@@ -130,6 +138,13 @@ class CostBook:
             }
         priced = data.get("priced")
         self.priced = priced if isinstance(priced, str) else None
+        readings = data.get("readings")
+        if isinstance(readings, list):
+            self.readings = {
+                index.day.isoformat(): index
+                for item in readings
+                if (index := _reading(item)) is not None
+            }
         latest = data.get("latest")
         if isinstance(latest, list) and len(latest) == 2:
             try:
@@ -142,6 +157,7 @@ class CostBook:
             "archive": self.archive,
             "priced": self.priced,
             "latest": None if self.latest is None else [self.latest[0].isoformat(), self.latest[1]],
+            "readings": [_reading_data(index) for _, index in sorted(self.readings.items())],
         }
 
     def _save_later(self) -> None:
@@ -202,6 +218,52 @@ class CostBook:
         if packed:
             self.archive.setdefault(channel.value, {}).update(packed)
             self._save_later()
+
+    # ---- the meter's registers ----------------------------------------------------------
+
+    @property
+    def uses_registers(self) -> bool:
+        """Whether the tariff takes its periods from the meter's registers."""
+        stored = stored_tariff(self._entry.options)
+        return stored is not None and bool(stored.get(METER_PERIODS))
+
+    async def note_readings(self, indexes: Iterable[MeterIndex]) -> list[date]:
+        """Keep the register readings read (saved now: a day's delta needs the next day's
+        reading, which may come much later); the days whose deltas are new or changed."""
+        read = [i for i in indexes if i.registers]
+        if not read:
+            return []
+        before = self.register_deltas()
+        self.readings.update((index.day.isoformat(), index) for index in read)
+        after = self.register_deltas()
+        self._dirty = False
+        await self._store.async_save(self._data())
+        return sorted(day for day, deltas in after.items() if before.get(day) != deltas)
+
+    def register_deltas(self) -> dict[date, dict[str, float]]:
+        """Each day's energy per register (kWh), where two readings in a row tell it."""
+        return register_deltas(tuple(index for _, index in sorted(self.readings.items())))
+
+    def register_labels(self) -> dict[str, str]:
+        """Each register's label, as the meter's calendar names it."""
+        return {
+            register.code: register.label
+            for _, index in sorted(self.readings.items())
+            for register in index.registers
+        }
+
+    def _from_registers(
+        self, kind: TariffKind, days: Iterable[date]
+    ) -> tuple[dict[date, dict[str, float]], dict[date, TempoColour]]:
+        """The bucket totals of `days` the registers give, and the Tempo colours they say."""
+        deltas, labels = self.register_deltas(), self.register_labels()
+        totals = {
+            day: found
+            for day in days
+            if day in deltas and (found := bucket_totals(kind, deltas[day], labels)) is not None
+        }
+        colours = register_colours(deltas, labels) if kind is TariffKind.TEMPO else {}
+        return totals, colours
 
     # ---- pricing ------------------------------------------------------------------------
 
@@ -305,6 +367,10 @@ class CostBook:
         colours = colour_lookup(
             await load_history(self._hass, stored.get("tempo_entity"), begin, end), self._tz
         )
+        registers: dict[date, dict[str, float]] = {}
+        if self.uses_registers:
+            registers, metered = self._from_registers(TariffKind(stored["kind"]), days)
+            colours = _metered_first(metered, colours)
         prices = price_lookup(
             await load_history(self._hass, stored.get("price_entity"), begin, end)
         )
@@ -317,7 +383,12 @@ class CostBook:
         out = await self._hass.async_add_executor_job(
             price_all,
             PricingJob(
-                tariff, days, dict(self.archive.get(channel.value, {})), self._tz, list(specs)
+                tariff,
+                days,
+                dict(self.archive.get(channel.value, {})),
+                self._tz,
+                list(specs),
+                registers,
             ),
             colours,
             prices,
@@ -327,7 +398,7 @@ class CostBook:
         for key, spec in specs.items():
             result = await self._importer.import_days(spec, out[key])
             written += result.rows_written
-        self.report.add(report)
+        self.report.add(report, days)
         self.report.rows_written += written
         newest = max(days)
         if self.latest is None or newest >= self.latest[0]:
@@ -384,3 +455,39 @@ class CostBook:
         self.priced = self._fingerprint()
         self.report.recomputed_at = dt_util.utcnow().isoformat()
         self._save_later()
+
+
+def _metered_first(
+    metered: dict[date, TempoColour], fallback: Callable[[date], TempoColour | None]
+) -> Callable[[date], TempoColour | None]:
+    """The colour the registers say, else the colour entity's."""
+
+    def colour_of(day: date) -> TempoColour | None:
+        return metered.get(day) or fallback(day)
+
+    return colour_of
+
+
+def _reading_data(index: MeterIndex) -> list[Any]:
+    return [
+        index.day.isoformat(),
+        index.total,
+        index.calendar,
+        index.calendar_label,
+        [[r.code, r.label, r.value] for r in index.registers],
+    ]
+
+
+def _reading(item: Any) -> MeterIndex | None:
+    """A stored reading; None when unreadable."""
+    try:
+        day, total, calendar, label, registers = item
+        return MeterIndex(
+            date.fromisoformat(day),
+            None if total is None else float(total),
+            calendar,
+            label,
+            tuple(Register(str(c), str(name), float(v)) for c, name, v in registers),
+        )
+    except TypeError, ValueError:
+        return None

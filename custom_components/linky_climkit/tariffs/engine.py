@@ -177,6 +177,11 @@ def _in_force[T: (TariffPeriod, FeedInPeriod)](items: Sequence[T], day: date) ->
     return items[index] if index >= 0 else None
 
 
+def period_in_force(tariff: Tariff, day: date) -> TariffPeriod | None:
+    """The consumption period in force on `day` (None before the first)."""
+    return _in_force(sorted(tariff.periods, key=lambda p: p.start), day)
+
+
 def _floor_hour(instant: datetime) -> datetime:
     return instant.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 

@@ -4,14 +4,15 @@ years of hours are seconds of CPU, so `CostBook` runs this in a worker thread).
 A day stored as hours is priced hour by hour; each hour is split by the archived load-curve
 points inside it (so a half-hour straddling an off-peak boundary is cut by its minutes), or
 taken as flat when the day was not archived. A day stored as one row at local midnight (only
-its billing total is known) is priced with the day's weighted average.
+its billing total is known) is priced with the day's weighted average. A day whose register
+deltas are known (periods from the meter) then has its buckets fitted to them (registers.py).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -24,10 +25,12 @@ from .engine import (
     PricingReport,
     Tariff,
     TempoColour,
+    period_in_force,
     price_consumption,
     price_daily_total,
     price_feed_in,
 )
+from .registers import bucket_price, fit_day
 
 HOUR = timedelta(hours=1)
 NO_BUCKETS = ("base",)
@@ -37,14 +40,16 @@ type Hours = list[tuple[datetime, float]]
 
 @dataclass(frozen=True, slots=True)
 class PricingJob:
-    """What one pricing run works on: stored hours by local day, and which statistics to
-    write ("cost", "energy:<bucket>", "cost:<bucket>")."""
+    """What one pricing run works on: stored hours by local day, which statistics to write
+    ("cost", "energy:<bucket>", "cost:<bucket>"), and the days whose bucket totals the meter's
+    registers give."""
 
     tariff: Tariff
     days: dict[date, Hours]
     archive: dict[str, PackedDay]
     tz: ZoneInfo
     keys: list[str]
+    registers: dict[date, dict[str, float]] = field(default_factory=dict)
 
 
 def by_day(rows: Iterable[StoredRow], tz: ZoneInfo) -> dict[date, Hours]:
@@ -115,13 +120,19 @@ def _price_day(
     report: PricingReport,
 ) -> dict[datetime, HourCost]:
     if len(rows) == 1 and rows[0][0] == day_start(day, job.tz):
-        return price_daily_total(
+        costs = price_daily_total(
             job.tariff, day, rows[0][1], job.tz, colour_of=colours, price_at=prices, report=report
         )
-    intervals = hour_intervals(rows, job.archive.get(day.isoformat()))
-    return price_consumption(
-        job.tariff, intervals, job.tz, colour_of=colours, price_at=prices, report=report
-    )
+    else:
+        intervals = hour_intervals(rows, job.archive.get(day.isoformat()))
+        costs = price_consumption(
+            job.tariff, intervals, job.tz, colour_of=colours, price_at=prices, report=report
+        )
+    totals = job.registers.get(day)
+    period = period_in_force(job.tariff, day)
+    if totals is None or period is None:
+        return costs
+    return fit_day(costs, totals, lambda bucket: bucket_price(period, bucket))
 
 
 def hour_intervals(

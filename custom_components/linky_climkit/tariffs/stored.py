@@ -9,7 +9,11 @@ the whole days of the options flow's off-peak ranges, and what a tariff change m
                   "tempo_prices": {}, "subscription": 15.65, "subscription_per": "month"}],
      "off_peak": [{"start": "22:08", "end": "06:08", "weekdays": [0, 1, 2, 3, 4, 5, 6]}],
      "tempo_entity": null, "price_entity": null,
-     "feed_in": [{"start": "2026-01-01", "price": 0.1269}]}
+     "feed_in": [{"start": "2026-01-01", "price": 0.1269}],
+     "meter_periods": true}
+
+`meter_periods` (HP/HC and Tempo, only present when on): each day's buckets are the meter's
+register deltas; the off-peak ranges, or 22:00-06:00, then only shape the hours inside a day.
 
 Kind, off-peak ranges and entities belong to the tariff: every period is priced with them.
 Periods and feed-in prices are sorted by start; a new one replaces those starting on or after it.
@@ -36,6 +40,10 @@ from .engine import (
 )
 
 CONF_TARIFF = "tariff"
+# "Periods from the meter": each day's buckets are the meter's register deltas (registers.py).
+METER_PERIODS = "meter_periods"
+METER_KINDS = frozenset({TariffKind.HP_HC, TariffKind.TEMPO})
+METER_PERIODS_SHAPE = (OffPeakRange(time(22), time(6)),)
 TEMPO_PRICE_KEYS = tuple(f"{colour}_{hours}" for colour in TempoColour for hours in ("hp", "hc"))
 PRICE_KEYS = ("base_price", "hp_price", "hc_price")
 ALL_DAYS = frozenset(range(7))
@@ -80,6 +88,9 @@ def stored_tariff(options: Mapping[str, Any]) -> dict[str, Any] | None:
             tariff[key] = [dict(item) for item in items if isinstance(item, Mapping)]
     for key in ("tempo_entity", "price_entity"):
         tariff[key] = raw.get(key) or None
+    if raw.get(METER_PERIODS) and kind in METER_KINDS:
+        # Present only when on: a tariff stored before the option keeps its fingerprint.
+        tariff[METER_PERIODS] = True
     return tariff
 
 
@@ -94,6 +105,8 @@ def tariff_from_options(options: Mapping[str, Any]) -> Tariff | None:
         return None
     kind = TariffKind(stored["kind"])
     off_peak = off_peak_from_options(stored["off_peak"])
+    if stored.get(METER_PERIODS) and kind is TariffKind.HP_HC and not off_peak:
+        off_peak = METER_PERIODS_SHAPE  # only shapes the hours: the registers give the totals
     periods = sorted(
         (
             period
@@ -316,6 +329,7 @@ def apply_prices(
     off_peak: Sequence[OffPeakRange] = (),
     tempo_entity: str | None = None,
     price_entity: str | None = None,
+    meter_periods: bool = False,
 ) -> dict[str, Any]:
     """The stored tariff after entering a price set of `kind` in the options flow.
 
@@ -335,6 +349,9 @@ def apply_prices(
         tempo_entity=tempo_entity,
         price_entity=price_entity,
     )
+    base.pop(METER_PERIODS, None)
+    if meter_periods and kind in METER_KINDS:
+        base[METER_PERIODS] = True
     return with_period(base, period)
 
 
@@ -380,7 +397,7 @@ def join_whole_days(ranges: Sequence[OffPeakRange]) -> list[OffPeakRange]:
 
 # ---- what a tariff change makes stale -------------------------------------------------------
 
-SPLIT_KEYS = ("kind", "off_peak", "tempo_entity", "price_entity")
+SPLIT_KEYS = ("kind", "off_peak", "tempo_entity", "price_entity", METER_PERIODS)
 
 
 @dataclass(frozen=True, slots=True)

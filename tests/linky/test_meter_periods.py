@@ -1,0 +1,184 @@
+"""Periods from the meter: each day's HP/HC or Tempo energy is the meter's register deltas, to
+the Wh, and its costs are those deltas × the prices; read back from the recorder and compared
+with the simulator's own registers (its ground truth), day by day."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import date, time, timedelta
+from typing import Any
+
+import pytest
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
+
+from custom_components.linky_climkit.const import CONF_READ_REGISTERS
+from custom_components.linky_climkit.statistics.ids import statistic_id
+from custom_components.linky_climkit.tariffs.stored import (
+    METER_PERIODS,
+    new_tariff_options,
+    period_options,
+    with_period,
+)
+from tests.conftest import NOW, PRM, linky_entry
+from tests.helpers.statistics_reader import assert_continuous, day_total, hourly_rows, rows_of_day
+from tests.helpers.time_travel import advance
+from tests.simulators.conso_api import ConsoApiSimulator, MeterProfile
+from tests.simulators.conso_api_index import RegisterPlan, tempo_colour
+
+pytestmark = pytest.mark.usefixtures("recorder_mock")
+
+HP, HC, FEE = 0.2700, 0.2068, 15.65
+TEMPO = {
+    "blue_hp": 0.1612,
+    "blue_hc": 0.1325,
+    "white_hp": 0.1871,
+    "white_hc": 0.1499,
+    "red_hp": 0.7060,
+    "red_hc": 0.1575,
+}
+# The simulator's register codes → the tariff's buckets.
+HPHC_BUCKETS = {"HP": "hp", "HC": "hc"}
+TEMPO_BUCKETS = {
+    f"H{hours}J{letter}": f"tempo_{colour}_h{hours.lower()}"
+    for colour, letter in (("blue", "B"), ("white", "W"), ("red", "R"))
+    for hours in "CP"
+}
+
+
+def stat(channel: str) -> str:
+    return statistic_id(PRM, channel)
+
+
+def metered_tariff(kind: str, **prices: Any) -> dict[str, Any]:
+    tariff = new_tariff_options(kind, "EUR")
+    tariff[METER_PERIODS] = True
+    period = period_options(date(2020, 1, 1), subscription=FEE, **prices)
+    return {"tariff": with_period(tariff, period), CONF_READ_REGISTERS: True}
+
+
+def fee(day: date) -> float:
+    first = day.replace(day=1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    return FEE / (following - first).days
+
+
+async def start(
+    hass: HomeAssistant, plan: RegisterPlan, options: dict[str, Any]
+) -> AsyncIterator[ConsoApiSimulator]:
+    sim = ConsoApiSimulator([MeterProfile(PRM, seed=7, registers=plan)])
+    sim.base_url = await sim.start() + "/api"  # type: ignore[attr-defined]
+    entry = linky_entry(sim, PRM, options=options)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    yield sim
+    await sim.stop()
+
+
+def deltas(sim: ConsoApiSimulator, day: date) -> dict[str, float]:
+    """The simulator's register deltas of a day, kWh."""
+    book = sim.index_book(PRM)
+    before, after = book.reading(day)[1], book.reading(day + timedelta(days=1))[1]
+    return {code: (after[code] - before[code]) / 1000 for code in before}
+
+
+async def check_days(
+    hass: HomeAssistant,
+    sim: ConsoApiSimulator,
+    days: list[date],
+    buckets: dict[str, str],
+    price: dict[str, float],
+) -> None:
+    """Each bucket's day total = its register delta to the Wh; its cost = delta × price; the
+    total cost = Σ deltas × prices + the day's fee; each hour's buckets add up to its energy."""
+    energy = await hourly_rows(hass, stat("consumption"))
+    cost = await hourly_rows(hass, stat("consumption_cost"))
+    rows = {
+        bucket: (
+            await hourly_rows(hass, stat(f"consumption_{bucket}")),
+            await hourly_rows(hass, stat(f"consumption_{bucket}_cost")),
+        )
+        for bucket in buckets.values()
+    }
+    for bucket_rows, cost_rows in rows.values():
+        assert_continuous(bucket_rows)
+        assert_continuous(cost_rows)
+    for day in days:
+        meter = deltas(sim, day)
+        assert sum(meter.values()) == pytest.approx(day_total(energy, day), abs=1e-5), day
+        for code, value in meter.items():
+            bucket = buckets[code]
+            bucket_rows, cost_rows = rows[bucket]
+            assert day_total(bucket_rows, day) == pytest.approx(value, abs=1e-5), (day, code)
+            assert day_total(cost_rows, day) == pytest.approx(value * price[bucket], abs=5e-5)
+        billed = sum(value * price[buckets[code]] for code, value in meter.items())
+        assert day_total(cost, day) == pytest.approx(billed + fee(day), abs=1e-4), day
+        by_hour: dict[Any, float] = {}
+        for bucket_rows, _ in rows.values():
+            for row in rows_of_day(bucket_rows, day):
+                by_hour[row["start"]] = by_hour.get(row["start"], 0.0) + row["state"]
+        for row in rows_of_day(energy, day):
+            assert by_hour[row["start"]] == pytest.approx(row["state"], abs=5e-6), row["start"]
+
+
+@pytest.fixture
+async def hphc(paris: HomeAssistant, freezer: FrozenDateTimeFactory, socket_enabled: None) -> Any:
+    freezer.move_to(NOW)
+    plan = RegisterPlan("hphc", off_peak=((time(22, 8), time(6, 8)),))
+    options = metered_tariff("hp_hc", hp_price=HP, hc_price=HC)
+    async for sim in start(paris, plan, options):
+        yield sim
+
+
+async def test_hp_hc_buckets_are_the_register_deltas(
+    paris: HomeAssistant, hphc: ConsoApiSimulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """The meter's off-peak hours are 22:08-06:08, none were typed: every day whose registers
+    are read has the meter's split; yesterday's, known with today's reading, follows the next
+    morning (priced by 22:00-06:00 until then)."""
+    hass, sim = paris, hphc
+    assert len(sim.calls) <= 12
+    today = NOW.date()
+    read = [today - timedelta(days=n) for n in range(7, 1, -1)]  # readings of D and D+1 known
+    prices = {"hp": HP, "hc": HC}
+    await check_days(hass, sim, read, HPHC_BUCKETS, prices)
+    yesterday = today - timedelta(days=1)
+    hc_rows = await hourly_rows(hass, stat("consumption_hc"))
+    assert day_total(hc_rows, yesterday) != pytest.approx(deltas(sim, yesterday)["HC"], abs=1e-3)
+
+    coordinator = hass.config_entries.async_entries("linky_climkit")[0].runtime_data
+    await advance(hass, freezer, [coordinator], NOW + timedelta(days=1, hours=2))
+    await check_days(hass, sim, [*read, yesterday], HPHC_BUCKETS, prices)
+
+
+@pytest.fixture
+async def tempo(paris: HomeAssistant, freezer: FrozenDateTimeFactory, socket_enabled: None) -> Any:
+    freezer.move_to(NOW)
+    options = metered_tariff("tempo", tempo_prices=TEMPO)
+    async for sim in start(paris, RegisterPlan("tempo"), options):
+        yield sim
+
+
+async def test_tempo_buckets_and_colours_come_from_the_registers(
+    paris: HomeAssistant, tempo: ConsoApiSimulator
+) -> None:
+    """No colour entity: each day's six Tempo buckets are its register deltas, its colour the
+    one whose registers advanced, and no day is priced as blue for want of a colour."""
+    hass, sim = paris, tempo
+    today = NOW.date()
+    read = [today - timedelta(days=n) for n in range(7, 1, -1)]
+    prices = {f"tempo_{key}": value for key, value in TEMPO.items()}
+    await check_days(hass, sim, read, TEMPO_BUCKETS, prices)
+    colours = {tempo_colour(day) for day in read}
+    assert len(colours) > 1  # the week holds more than one colour
+    for day in read:
+        colour = tempo_colour(day)
+        peak = await hourly_rows(hass, stat(f"consumption_tempo_{colour}_hp"))
+        assert day_total(peak, day) > 0
+        for other in {"blue", "white", "red"} - {colour}:
+            rows = await hourly_rows(hass, stat(f"consumption_tempo_{other}_hp"))
+            assert day_total(rows, day) == pytest.approx(0, abs=1e-9)
+    coordinator = hass.config_entries.async_entries("linky_climkit")[0].runtime_data
+    fallback = coordinator.costs.report.tempo_fallback_days
+    assert not {d.isoformat() for d in read} & set(fallback)
