@@ -34,6 +34,11 @@ class Problem(StrEnum):
     CLIMKIT_AUTH = "climkit_auth"
     SITE_GONE = "site_gone"
     GATEWAY_UNREACHABLE = "gateway_unreachable"
+    OFF_PEAK_HOURS = "off_peak_hours"  # the registers say the meter's hours (fixable)
+    OFF_PEAK_HOURS_UNKNOWN = "off_peak_hours_unknown"  # they disagree, hours not found
+
+
+FIXABLE = frozenset({Problem.OFF_PEAK_HOURS, Problem.OFF_PEAK_HOURS_UNKNOWN})
 
 
 SEVERITY = {
@@ -60,8 +65,9 @@ def raise_problem(
         hass,
         DOMAIN,
         issue_id(problem, entry),
-        is_fixable=False,
+        is_fixable=problem in FIXABLE,
         is_persistent=False,
+        data={"entry_id": entry.entry_id, "problem": problem.value} if problem in FIXABLE else None,
         severity=SEVERITY.get(problem, ir.IssueSeverity.WARNING),
         translation_key=problem.value,
         translation_placeholders={"name": entry.title, **(placeholders or {})},

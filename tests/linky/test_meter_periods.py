@@ -11,12 +11,17 @@ from typing import Any
 import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.setup import async_setup_component
 
-from custom_components.linky_climkit.const import CONF_READ_REGISTERS
+from custom_components.linky_climkit.const import CONF_READ_REGISTERS, DOMAIN
 from custom_components.linky_climkit.statistics.ids import statistic_id
+from custom_components.linky_climkit.tariffs.engine import OffPeakRange
 from custom_components.linky_climkit.tariffs.stored import (
     METER_PERIODS,
     new_tariff_options,
+    off_peak_to_options,
     period_options,
     with_period,
 )
@@ -57,7 +62,7 @@ def metered_tariff(kind: str, **prices: Any) -> dict[str, Any]:
     return {"tariff": with_period(tariff, period), CONF_READ_REGISTERS: True}
 
 
-def fee(day: date) -> float:
+def monthly_fee(day: date) -> float:
     first = day.replace(day=1)
     following = (first + timedelta(days=32)).replace(day=1)
     return FEE / (following - first).days
@@ -89,6 +94,8 @@ async def check_days(
     days: list[date],
     buckets: dict[str, str],
     price: dict[str, float],
+    *,
+    fee: bool = True,
 ) -> None:
     """Each bucket's day total = its register delta to the Wh; its cost = delta × price; the
     total cost = Σ deltas × prices + the day's fee; each hour's buckets add up to its energy."""
@@ -113,7 +120,8 @@ async def check_days(
             assert day_total(bucket_rows, day) == pytest.approx(value, abs=1e-5), (day, code)
             assert day_total(cost_rows, day) == pytest.approx(value * price[bucket], abs=5e-5)
         billed = sum(value * price[buckets[code]] for code, value in meter.items())
-        assert day_total(cost, day) == pytest.approx(billed + fee(day), abs=1e-4), day
+        charged = monthly_fee(day) if fee else 0.0
+        assert day_total(cost, day) == pytest.approx(billed + charged, abs=1e-4), day
         by_hour: dict[Any, float] = {}
         for bucket_rows, _ in rows.values():
             for row in rows_of_day(bucket_rows, day):
@@ -182,3 +190,62 @@ async def test_tempo_buckets_and_colours_come_from_the_registers(
     coordinator = hass.config_entries.async_entries("linky_climkit")[0].runtime_data
     fallback = coordinator.costs.report.tempo_fallback_days
     assert not {d.isoformat() for d in read} & set(fallback)
+
+
+async def test_typed_hours_the_registers_disagree_with_raise_a_fixable_issue(
+    paris: HomeAssistant, freezer: FrozenDateTimeFactory, socket_enabled: None
+) -> None:
+    """The meter's hours are 22:08-06:08, the user typed 22:00-06:00: a repair issue names
+    both; its fix takes the periods from the meter, the issue clears and every day read is
+    then billed as the registers say."""
+    hass = paris
+    freezer.move_to(NOW)
+    assert await async_setup_component(hass, "repairs", {})
+    tariff = new_tariff_options("hp_hc", "EUR")
+    tariff["off_peak"] = off_peak_to_options([OffPeakRange(time(22), time(6))])
+    tariff = with_period(tariff, period_options(date(2020, 1, 1), hp_price=HP, hc_price=HC))
+    plan = RegisterPlan("hphc", off_peak=((time(22, 8), time(6, 8)),))
+    options = {"tariff": tariff, CONF_READ_REGISTERS: True}
+    async for sim in start(hass, plan, options):
+        entry = hass.config_entries.async_entries(DOMAIN)[0]
+        issues = ir.async_get(hass)
+        issue_id = f"off_peak_hours_{entry.entry_id}"
+        issue = issues.async_get_issue(DOMAIN, issue_id)
+        assert issue is not None
+        assert issue.is_fixable
+        assert issue.translation_placeholders == {
+            "name": entry.title,
+            "entered": "22:00–06:00",
+            "meter": "22:08–06:08",
+            "days": "6",
+        }
+        manager = hass.data["repairs"]["flow_manager"]
+        flow = await manager.async_init(DOMAIN, context={"issue_id": issue_id})
+        assert flow["step_id"] == "confirm"
+        assert flow["description_placeholders"]["meter"] == "22:08–06:08"
+        done = await manager.async_configure(flow["flow_id"], {})
+        assert done["type"] is FlowResultType.CREATE_ENTRY
+        await hass.async_block_till_done(wait_background_tasks=True)  # reloaded, priced again
+        assert entry.options["tariff"][METER_PERIODS] is True
+        assert issues.async_get_issue(DOMAIN, issue_id) is None
+        today = NOW.date()
+        read = [today - timedelta(days=n) for n in range(7, 1, -1)]
+        await check_days(hass, sim, read, HPHC_BUCKETS, {"hp": HP, "hc": HC}, fee=False)
+
+
+async def test_typed_hours_that_agree_raise_nothing(
+    paris: HomeAssistant, freezer: FrozenDateTimeFactory, socket_enabled: None
+) -> None:
+    """Typed hours equal to the meter's (22:08-06:08): no issue."""
+    freezer.move_to(NOW)
+    tariff = new_tariff_options("hp_hc", "EUR")
+    tariff["off_peak"] = off_peak_to_options([OffPeakRange(time(22, 8), time(6, 8))])
+    tariff = with_period(tariff, period_options(date(2020, 1, 1), hp_price=HP, hc_price=HC))
+    plan = RegisterPlan("hphc", off_peak=((time(22, 8), time(6, 8)),))
+    async for _ in start(paris, plan, {"tariff": tariff, CONF_READ_REGISTERS: True}):
+        coordinator = paris.config_entries.async_entries(DOMAIN)[0].runtime_data
+        found = await coordinator.costs.async_check_hours()
+        assert found is not None
+        assert found.days == 6
+        assert not found.disagree
+        assert not [i for i in ir.async_get(paris).issues.values() if i.domain == DOMAIN]

@@ -65,7 +65,7 @@ from .plan import (
     note_absent,
     repair_tasks,
 )
-from .problems import update_problems
+from .problems import update_hours_problem, update_problems
 from .reader import ConsoApiReader
 from .state import FetchTask, LinkyData, LinkyState
 
@@ -127,6 +127,7 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
         self._ledger_store = LedgerStore(hass, entry.entry_id)
         self._ledger_seeded = True
         self.history = HistoryJob(hass, entry.entry_id)
+        self._hours_checked = False
         self.reader = ConsoApiReader(client, self.budget, self.prm, self.state, self.ledger)
         self._catch_up_at = dt_util.utcnow() + timedelta(seconds=random.randint(120, 420))
         self._next_repair = self._catch_up_at
@@ -212,6 +213,8 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
             self._ledger_seeded = True
         if self.history.pending:
             await self.history.async_run(self.pipeline, self.prm, self._save_progress, self._noted)
+        if not self._hours_checked:  # (the tariff may have changed since)
+            await self._check_hours()
 
     def _noted(self, done: Imported, reason: str) -> None:
         self.state.note_imported(done, reason, dt_util.utcnow())
@@ -400,6 +403,13 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
             await self.pipeline.reprice(Channel.CONSUMPTION, metered[0], metered[-1])
         settled = self._today() - timedelta(days=TRAILING_DAYS)
         note_absent(self.ledger, self.prm, collected.asked, settled)
+        if metered:
+            await self._check_hours()
+
+    async def _check_hours(self) -> None:
+        """A repair issue when the registers disagree with the typed off-peak hours."""
+        self._hours_checked = True
+        update_hours_problem(self.hass, self.config_entry, await self.costs.async_check_hours())
 
     def history_complete(self) -> bool:
         """Whether every day the service may have is imported or known to be absent."""

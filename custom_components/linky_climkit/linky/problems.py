@@ -18,12 +18,17 @@ from ..repair_issues import (
     NO_DATA_DAYS,
     FailureTable,
     Problem,
+    clear_problem,
     local_date,
     local_time,
+    raise_problem,
     report_failure,
     set_problem,
     token_expiring,
 )
+from ..tariffs.engine import OffPeakRange
+from ..tariffs.hours_check import HoursCheck, describe
+from ..tariffs.stored import off_peak_from_options, stored_tariff
 from .state import LinkyState
 
 LINKY_FAILURES: FailureTable = (
@@ -63,3 +68,26 @@ def update_problems(
     set_problem(
         hass, entry, Problem.NO_NEW_DATA, stale, {"last_day": last.isoformat() if last else ""}
     )
+
+
+def update_hours_problem(hass: HomeAssistant, entry: ConfigEntry, found: HoursCheck | None) -> None:
+    """Say when the meter's registers disagree with the typed off-peak hours: with the
+    meter's hours when the registers tell them (both issues offer periods from the meter)."""
+    active: Problem | None = None
+    placeholders: dict[str, str] = {}
+    if found is not None and found.disagree:
+        placeholders = {"entered": describe(_entered(entry)), "days": str(found.days)}
+        if (meter := found.meter) is not None:
+            active, placeholders["meter"] = Problem.OFF_PEAK_HOURS, describe(meter)
+        else:
+            active = Problem.OFF_PEAK_HOURS_UNKNOWN
+    for problem in (Problem.OFF_PEAK_HOURS, Problem.OFF_PEAK_HOURS_UNKNOWN):
+        if problem is active:
+            raise_problem(hass, entry, problem, placeholders)
+        else:
+            clear_problem(hass, entry, problem)
+
+
+def _entered(entry: ConfigEntry) -> tuple[OffPeakRange, ...]:
+    stored = stored_tariff(entry.options)
+    return off_peak_from_options(stored["off_peak"]) if stored is not None else ()

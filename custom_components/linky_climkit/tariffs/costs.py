@@ -33,6 +33,7 @@ from ..statistics.ids import StatisticSpec, energy_spec, money_spec, statistic_i
 from ..statistics.importer import EPOCH, Importer
 from .archive import PackedDay, pack_days
 from .engine import PricingReport, Tariff, TariffKind, TempoColour
+from .hours_check import MIN_DAYS, HoursCheck, MeteredDay, check, metered_day
 from .pricing import (
     NO_BUCKETS,
     Hours,
@@ -44,7 +45,14 @@ from .pricing import (
 )
 from .registers import bucket_totals, register_colours
 from .sources import colour_lookup, load_history, price_lookup, window
-from .stored import METER_PERIODS, Repricing, repricing, stored_tariff, tariff_from_options
+from .stored import (
+    METER_PERIODS,
+    Repricing,
+    off_peak_from_options,
+    repricing,
+    stored_tariff,
+    tariff_from_options,
+)
 
 _LOGGER = logging.getLogger(__name__)
 STORAGE_VERSION = 1
@@ -52,6 +60,7 @@ SAVE_DELAY = 10  # seconds: the archive grows with every import, save it once th
 COMPENSATION = "grid_export_compensation"
 ONE_DAY = timedelta(days=1)
 INLINE_ROWS = 24 * 62  # more stored hours are sorted into days in a worker thread
+CHECKED_DAYS = 30  # the newest days the typed off-peak hours are checked against
 
 
 def cost_channel(channel: str) -> str:
@@ -264,6 +273,35 @@ class CostBook:
         }
         colours = register_colours(deltas, labels) if kind is TariffKind.TEMPO else {}
         return totals, colours
+
+    async def async_check_hours(self) -> HoursCheck | None:
+        """Whether the typed off-peak hours of an HP/HC tariff agree with the meter's
+        registers (None: nothing to check, or too few days read)."""
+        stored = stored_tariff(self._entry.options)
+        if stored is None or stored["kind"] != TariffKind.HP_HC or stored.get(METER_PERIODS):
+            return None
+        ranges = off_peak_from_options(stored["off_peak"])
+        days = self._metered_days()
+        if not ranges or len(days) < MIN_DAYS:
+            return None
+        return await self._hass.async_add_executor_job(check, days, ranges)
+
+    def _metered_days(self) -> list[MeteredDay]:
+        """The newest days (up to CHECKED_DAYS) with an archived curve and register deltas."""
+        deltas, labels = self.register_deltas(), self.register_labels()
+        archive = self.archive.get(self.charges.value, {})
+        found: list[MeteredDay] = []
+        for day in sorted(deltas, reverse=True):
+            totals = bucket_totals(TariffKind.HP_HC, deltas[day], labels)
+            packed = archive.get(day.isoformat())
+            if totals is None or packed is None:
+                continue
+            metered = metered_day(day, packed, sum(totals.values()), totals.get("hc", 0.0))
+            if metered is not None:
+                found.append(metered)
+            if len(found) == CHECKED_DAYS:
+                break
+        return found
 
     # ---- pricing ------------------------------------------------------------------------
 

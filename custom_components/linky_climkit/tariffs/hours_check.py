@@ -25,6 +25,7 @@ SEARCH_MINUTES = 120  # how far each boundary is moved looking for the meter's h
 ROUNDS = 3
 MIN_DAYS = 5
 NOISE_KWH = 0.005  # what rounding to the Wh and the curve's half-hours leave
+MISS_KWH = 0.1  # a day's off-peak energy missed by this much: the typed hours are wrong
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,8 +50,11 @@ class HoursCheck:
 
     @property
     def disagree(self) -> bool:
-        """Whether the typed hours miss by much more than the best ranges found."""
-        return self.entered_error > 3 * self.fitted_error + NOISE_KWH
+        """Whether the typed hours miss by much more than the best ranges found, or by much
+        more than the curve's half-hours can explain."""
+        return (
+            self.entered_error > 3 * self.fitted_error + NOISE_KWH or self.entered_error > MISS_KWH
+        )
 
     @property
     def meter(self) -> tuple[OffPeakRange, ...] | None:
@@ -108,17 +112,31 @@ def _moved(clock: time, minutes: int) -> time:
 def fit(
     days: Sequence[MeteredDay], ranges: Sequence[OffPeakRange]
 ) -> tuple[tuple[OffPeakRange, ...], float]:
-    """The ranges near the typed ones that best explain the registers, and their error: each
-    boundary in turn set to its best minute within ±SEARCH_MINUTES, a few rounds."""
+    """The ranges near the typed ones that best explain the registers, and their error: every
+    range moved by the same minutes first (a meter's hours are often the typed ones shifted,
+    22:08-06:08 for 22:00-06:00), then each boundary in turn set to its best minute within
+    ±SEARCH_MINUTES of the typed one, a few rounds."""
     best = tuple(ranges)
     best_error = error(days, best)
+    for shift in range(-SEARCH_MINUTES, SEARCH_MINUTES + 1):
+        trial = tuple(
+            replace(r, start=_moved(r.start, shift), end=_moved(r.end, shift)) for r in ranges
+        )
+        if (found := error(days, trial)) < best_error - 1e-12:
+            best, best_error = trial, found
     for _ in range(ROUNDS):
         improved = False
         for index in range(len(best)):
             for side in ("start", "end"):
                 origin = getattr(ranges[index], side)
                 for shift in range(-SEARCH_MINUTES, SEARCH_MINUTES + 1):
-                    candidate = replace(best[index], **{side: _moved(origin, shift)})
+                    moved = _moved(origin, shift)
+                    current = best[index]
+                    candidate = (
+                        replace(current, start=moved)
+                        if side == "start"
+                        else replace(current, end=moved)
+                    )
                     if candidate.start == candidate.end:
                         continue
                     trial = (*best[:index], candidate, *best[index + 1 :])

@@ -355,6 +355,15 @@ def apply_prices(
     return with_period(base, period)
 
 
+def with_meter_periods(options: Mapping[str, Any]) -> dict[str, Any]:
+    """Entry options whose HP/HC or Tempo tariff takes its periods from the meter (its typed
+    hours kept, to shape the hours), the meter's registers read."""
+    stored = stored_tariff(options)
+    if stored is None or stored["kind"] not in METER_KINDS:
+        return dict(options)
+    return {**options, CONF_TARIFF: {**stored, METER_PERIODS: True}, "read_registers": True}
+
+
 # ---- off-peak ranges as the options flow asks them ----------------------------------------
 
 
