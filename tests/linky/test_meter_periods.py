@@ -16,6 +16,7 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
 
 from custom_components.linky_climkit.const import CONF_READ_REGISTERS, DOMAIN
+from custom_components.linky_climkit.diagnostics import async_get_config_entry_diagnostics
 from custom_components.linky_climkit.statistics.ids import statistic_id
 from custom_components.linky_climkit.tariffs.engine import OffPeakRange
 from custom_components.linky_climkit.tariffs.stored import (
@@ -190,6 +191,13 @@ async def test_tempo_buckets_and_colours_come_from_the_registers(
     coordinator = hass.config_entries.async_entries("linky_climkit")[0].runtime_data
     fallback = coordinator.costs.report.tempo_fallback_days
     assert not {d.isoformat() for d in read} & set(fallback)
+    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    seen = (await async_get_config_entry_diagnostics(hass, entry))["costs"]["registers"]
+    assert seen["periods_from_meter"] is True
+    assert seen["calendars"] == [{"calendar": "DI000003", "label": "Tempo"}]
+    assert set(seen["registers"]) == set(TEMPO_BUCKETS)
+    assert seen["registers"]["HPJR"] == "Heures Pleines Jours Rouges"
+    assert (seen["days_read"], seen["days_with_deltas"]) == (7, 6)
 
 
 async def test_typed_hours_the_registers_disagree_with_raise_a_fixable_issue(

@@ -217,6 +217,22 @@ class CostBook:
             "archived_curve_days": {c: len(days) for c, days in self.archive.items()},
             "latest": None if self.latest is None else [self.latest[0].isoformat(), self.latest[1]],
             "report": asdict(self.report),
+            "registers": self._registers_diagnostics(),
+        }
+
+    def _registers_diagnostics(self) -> dict[str, Any]:
+        """The calendars and registers seen, and how many days they priced."""
+        calendars = {(i.calendar, i.calendar_label) for i in self.readings.values()}
+        deltas = self.register_deltas()
+        return {
+            "periods_from_meter": self.uses_registers,
+            "calendars": [
+                {"calendar": c, "label": label} for c, label in sorted(calendars, key=str)
+            ],
+            "registers": self.register_labels(),
+            "days_read": len(self.readings),
+            "days_with_deltas": len(deltas),
+            "newest_delta": max(deltas).isoformat() if deltas else None,
         }
 
     # ---- archive ------------------------------------------------------------------------
