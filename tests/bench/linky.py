@@ -41,10 +41,13 @@ from .probes import PHASE, Measurement, Phase, RowCounter, Write, settle, tag_ph
 CHANNELS = ("consumption", "production", "max_power")
 
 
-def entry_for(sim: ConsoApiSimulator, prm: str, offset: int) -> MockConfigEntry:
-    """A Linky entry on the simulator with its own token and sync offset."""
+def entry_for(
+    sim: ConsoApiSimulator, prm: str, offset: int, options: dict[str, Any] | None = None
+) -> MockConfigEntry:
+    """A Linky entry on the simulator with its own token and sync offset (and options)."""
     return MockConfigEntry(
         domain=DOMAIN,
+        options=options or {},
         title=f"Linky {prm}",
         unique_id=prm,
         data={

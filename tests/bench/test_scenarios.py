@@ -58,6 +58,7 @@ from tests.helpers.statistics_reader import hourly_rows
 from tests.helpers.time_travel import max_calls_in_window
 from tests.simulators.climkit import DEMO_SITE_ID, ClimkitSimulator, demo_site
 from tests.simulators.conso_api import PARIS, ConsoApiSimulator, MeterProfile
+from tests.simulators.conso_api_index import RegisterPlan
 
 from .floor import in_run_floor, quiesce, recorder_floor
 from .harness import (
@@ -602,12 +603,29 @@ def report_growth(results: Results) -> None:
 
 # ---- Linky: steady state and restart -------------------------------------------------------
 
+METERED_PRM = "33333333333333"  # HP/HC with periods from the meter: registers read daily
 STEADY = [
     # (PRM, produces, sync offset, data types)
     ("11111111111111", False, EARLY_OFFSET, 3),
     (PRM, False, TESTS_OFFSET, 3),
     (PROD_PRM, True, LATE_OFFSET, 5),
+    (METERED_PRM, False, LATE_OFFSET + 600, 4),
 ]
+# The metered meter writes its new day (energy, cost, HP/HC energy and cost: 6 hourly
+# statistics, and the day's max power) and, the next day, corrects yesterday once its registers
+# are known (the 5 priced statistics); 25-hour days included.
+METERED_REWRITTEN_PER_DAY = 25 * 5
+METERED_ROWS_PER_DAY = 25 * 6 + 1 + METERED_REWRITTEN_PER_DAY
+
+
+def steady_options(prm: str) -> dict[str, Any]:
+    """The metered meter's tariff (HP/HC, periods from the meter) and registers."""
+    if prm != METERED_PRM:
+        return {}
+    tariff = new_tariff_options("hp_hc", "EUR")
+    tariff["meter_periods"] = True
+    period = period_options(date(2020, 1, 1), hp_price=0.27, hc_price=0.2068)
+    return {"tariff": with_period(tariff, period), "read_registers": True}
 
 
 def _clock(offset: int) -> str:
@@ -629,13 +647,14 @@ async def test_linky_steady_state_and_restart(
             has_production=produces,
             hourly_since=hourly_since,
             activation=NOW.date() - timedelta(days=40),
+            registers=RegisterPlan("hphc", off_peak=((time(22, 8), time(6, 8)),)),
         )
         for i, (prm, produces, _, _) in enumerate(STEADY)
     ]
     sim, service = linky_sim(*meters)
-    await start_linky(hass, freezer, service, history_days=1110, future_days=34)
+    await start_linky(hass, freezer, service, history_days=1110, future_days=36)
     try:
-        entries = [entry_for(sim, prm, offset) for prm, _, offset, _ in STEADY]
+        entries = [entry_for(sim, prm, offset, steady_options(prm)) for prm, _, offset, _ in STEADY]
         for entry in entries:
             entry.add_to_hass(hass)
             assert await hass.config_entries.async_setup(entry.entry_id)
@@ -644,7 +663,8 @@ async def test_linky_steady_state_and_restart(
         def coordinators() -> list[LinkyCoordinator]:
             return [e.runtime_data for e in entries]
 
-        day0 = datetime.combine(NOW.date() + timedelta(days=2), datetime.min.time(), PARIS)
+        # (four meters share the budget: their short histories take a few days to fill)
+        day0 = datetime.combine(NOW.date() + timedelta(days=4), datetime.min.time(), PARIS)
         await run_until(hass, freezer, coordinators, day0)
         for coordinator in coordinators():
             assert coordinator.history_complete(), "repairs still running on day 0"
@@ -694,8 +714,32 @@ async def steady_state(
             target=f"≤ {types} (enabled data types)",
             details={"per_day": counts},
         )
-    written = sum(w.rows for w in counter.writes_since(mark))
-    added = sum(after[p][c] - before[p][c] for p in after for c in after[p])
+    writes = counter.writes_since(mark)
+    metered = [w for w in writes if METERED_PRM in w.metadata["statistic_id"]]
+    written = sum(w.rows for w in writes if w not in metered)
+    added = sum(after[p][c] - before[p][c] for p in after for c in after[p] if p != METERED_PRM)
+    metered_rows = sum(w.rows for w in metered)
+    distinct = len({(w.metadata["statistic_id"], start) for w in metered for start in w.starts})
+    span = len(days(day0.date(), day0.date() + timedelta(days=30)))
+    per_day, again = metered_rows / span, (metered_rows - distinct) / span
+    RESULTS.at_most(
+        s,
+        "rows written a day, periods from the meter",
+        per_day,
+        METERED_ROWS_PER_DAY,
+        digits=0,
+        measured=f"{per_day:.0f} a day",
+        target=f"≤ {METERED_ROWS_PER_DAY} (the new day, then yesterday corrected once)",
+    )
+    RESULTS.at_most(
+        s,
+        "rows rewritten a day, periods from the meter",
+        again,
+        METERED_REWRITTEN_PER_DAY,
+        digits=0,
+        measured=f"{again:.0f} a day",
+        target=f"≤ {METERED_REWRITTEN_PER_DAY} (yesterday's split, once its registers are read)",
+    )
     RESULTS.equal(
         s,
         "rows written / rows added",
