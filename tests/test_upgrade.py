@@ -95,7 +95,7 @@ ADDED_FIELDS: dict[str, dict[str, Any]] = {
         "sensors_backoff": {"backoff_until": None, "backoff_seconds": 0.0},
         "refused": 0,
     },
-    "costs": {"readings": []},
+    "costs": {"readings": [], "unpriced": []},
 }
 
 

@@ -17,6 +17,7 @@ from homeassistant.setup import async_setup_component
 
 from custom_components.linky_climkit.const import CONF_READ_REGISTERS, DOMAIN
 from custom_components.linky_climkit.diagnostics import async_get_config_entry_diagnostics
+from custom_components.linky_climkit.linky.coordinator import LinkyCoordinator
 from custom_components.linky_climkit.statistics.ids import statistic_id
 from custom_components.linky_climkit.tariffs.engine import OffPeakRange
 from custom_components.linky_climkit.tariffs.stored import (
@@ -257,3 +258,34 @@ async def test_typed_hours_that_agree_raise_nothing(
         assert found.days == 6
         assert not found.disagree
         assert not [i for i in ir.async_get(paris).issues.values() if i.domain == DOMAIN]
+
+
+async def test_registers_read_before_a_stop_are_priced_at_the_next_start(
+    paris: HomeAssistant,
+    hphc: ConsoApiSimulator,
+    freezer: FrozenDateTimeFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A stop right after the morning's registers are saved, before yesterday is priced with
+    them: the day is kept as one to price, and the next start prices it."""
+    hass, sim = paris, hphc
+    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    coordinator = entry.runtime_data
+
+    async def stopped(self: LinkyCoordinator) -> None:
+        return None
+
+    monkeypatch.setattr(LinkyCoordinator, "_price_registers", stopped)
+    await advance(hass, freezer, [coordinator], NOW + timedelta(days=1, hours=2))
+    yesterday = NOW.date() - timedelta(days=1)
+    hc_rows = await hourly_rows(hass, stat("consumption_hc"))
+    assert day_total(hc_rows, yesterday) != pytest.approx(deltas(sim, yesterday)["HC"], abs=1e-3)
+    assert coordinator.costs.unpriced == {yesterday}
+
+    monkeypatch.undo()
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    calls = len(sim.calls)
+    await check_days(hass, sim, [yesterday], HPHC_BUCKETS, {"hp": HP, "hc": HC})
+    assert entry.runtime_data.costs.unpriced == set()
+    assert len(sim.calls) == calls

@@ -215,6 +215,7 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
             await self.history.async_run(self.pipeline, self.prm, self._save_progress, self._noted)
         if not self._hours_checked:  # (the tariff may have changed since)
             await self._check_hours()
+        await self._price_registers()  # (read before a stop, not priced yet)
 
     def _noted(self, done: Imported, reason: str) -> None:
         self.state.note_imported(done, reason, dt_util.utcnow())
@@ -395,16 +396,21 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
         sync re-reads are not judged: they may still come. Days whose registers became known
         are priced again when the tariff takes its periods from the meter."""
         registers = collected.indexes.get(Channel.CONSUMPTION, [])
-        metered = await self.costs.note_readings(registers)
+        await self.costs.note_readings(registers)
         done = await self.pipeline.run(collected.batch(self.prm), reason, keep_stored_totals=True)
         self.state.note_imported(done, reason, dt_util.utcnow())
         self.state.note_indexes(collected.indexes)
-        if metered and self.costs.uses_registers:
-            await self.pipeline.reprice(Channel.CONSUMPTION, metered[0], metered[-1])
+        await self._price_registers()
         settled = self._today() - timedelta(days=TRAILING_DAYS)
         note_absent(self.ledger, self.prm, collected.asked, settled)
-        if metered:
+        if registers:
             await self._check_hours()
+
+    async def _price_registers(self) -> None:
+        """Price again the days whose registers became known (periods from the meter)."""
+        if (days := self.costs.registers_unpriced()) is not None:
+            await self.pipeline.reprice(Channel.CONSUMPTION, *days)
+        await self.costs.registers_priced()
 
     async def _check_hours(self) -> None:
         """A repair issue when the registers disagree with the typed off-peak hours."""

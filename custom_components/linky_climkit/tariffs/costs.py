@@ -49,6 +49,7 @@ from .stored import (
     METER_PERIODS,
     Repricing,
     off_peak_from_options,
+    parse_date,
     repricing,
     stored_tariff,
     tariff_from_options,
@@ -126,6 +127,7 @@ class CostBook:
         self.latest: tuple[date, float] | None = None
         self.report = CostReport()
         self.readings: dict[str, MeterIndex] = {}  # the registers at the start of each day
+        self.unpriced: set[date] = set()  # days whose registers are known, not priced with them
         self._dirty = False
 
     def set_time_zone(self, tz: ZoneInfo, importer: Importer) -> None:
@@ -154,6 +156,9 @@ class CostBook:
                 for item in readings
                 if (index := _reading(item)) is not None
             }
+        unpriced = data.get("unpriced")
+        if isinstance(unpriced, list):
+            self.unpriced = {day for item in unpriced if (day := parse_date(item)) is not None}
         latest = data.get("latest")
         if isinstance(latest, list) and len(latest) == 2:
             try:
@@ -167,6 +172,7 @@ class CostBook:
             "priced": self.priced,
             "latest": None if self.latest is None else [self.latest[0].isoformat(), self.latest[1]],
             "readings": [_reading_data(index) for _, index in sorted(self.readings.items())],
+            "unpriced": sorted(day.isoformat() for day in self.unpriced),
         }
 
     def _save_later(self) -> None:
@@ -252,18 +258,36 @@ class CostBook:
         stored = stored_tariff(self._entry.options)
         return stored is not None and bool(stored.get(METER_PERIODS))
 
-    async def note_readings(self, indexes: Iterable[MeterIndex]) -> list[date]:
-        """Keep the register readings read (saved now: a day's delta needs the next day's
-        reading, which may come much later); the days whose deltas are new or changed."""
+    async def note_readings(self, indexes: Iterable[MeterIndex]) -> None:
+        """Keep the register readings read, and (periods from the meter) the days whose
+        deltas are new or changed as days to price again; both saved now, so a stop before
+        they are priced leaves them to price at the next start."""
         read = [i for i in indexes if i.registers]
         if not read:
-            return []
+            return
         before = self.register_deltas()
         self.readings.update((index.day.isoformat(), index) for index in read)
         after = self.register_deltas()
+        if self.uses_registers:
+            self.unpriced |= {day for day, deltas in after.items() if before.get(day) != deltas}
+        await self._save_now()
+
+    def registers_unpriced(self) -> tuple[date, date] | None:
+        """The days whose registers became known and are not priced with them yet (first,
+        last); None when there are none or the periods do not come from the meter."""
+        if not self.unpriced or not self.uses_registers:
+            return None
+        return min(self.unpriced), max(self.unpriced)
+
+    async def registers_priced(self) -> None:
+        """Forget those days: their pricing is queued (under a journal intent)."""
+        if self.unpriced:
+            self.unpriced = set()
+            await self._save_now()
+
+    async def _save_now(self) -> None:
         self._dirty = False
         await self._store.async_save(self._data())
-        return sorted(day for day, deltas in after.items() if before.get(day) != deltas)
 
     def register_deltas(self) -> dict[date, dict[str, float]]:
         """Each day's energy per register (kWh), where two readings in a row tell it."""
