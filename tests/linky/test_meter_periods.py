@@ -32,18 +32,11 @@ from tests.helpers.statistics_reader import assert_continuous, day_total, hourly
 from tests.helpers.time_travel import advance
 from tests.simulators.conso_api import ConsoApiSimulator, MeterProfile
 from tests.simulators.conso_api_index import RegisterPlan, tempo_colour
+from tests.tariffs.test_costs import TEMPO_PRICES as TEMPO
 
 pytestmark = pytest.mark.usefixtures("recorder_mock")
 
 HP, HC, FEE = 0.2700, 0.2068, 15.65
-TEMPO = {
-    "blue_hp": 0.1612,
-    "blue_hc": 0.1325,
-    "white_hp": 0.1871,
-    "white_hc": 0.1499,
-    "red_hp": 0.7060,
-    "red_hc": 0.1575,
-}
 # The simulator's register codes → the tariff's buckets.
 HPHC_BUCKETS = {"HP": "hp", "HC": "hc"}
 TEMPO_BUCKETS = {
