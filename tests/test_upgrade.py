@@ -89,6 +89,8 @@ ADDED_FIELDS: dict[str, dict[str, Any]] = {
         "dropped_points": {},
         "latest_index": None,
         "latest_production_index": None,
+        "registers_chunk": 31,
+        "registers_done": False,
     },
     "climkit": {
         "backoff_seconds": 0.0,

@@ -29,13 +29,14 @@ from custom_components.linky_climkit.tariffs.stored import (
 )
 from tests.conftest import NOW, PRM, linky_entry
 from tests.helpers.statistics_reader import assert_continuous, day_total, hourly_rows, rows_of_day
-from tests.helpers.time_travel import advance
+from tests.helpers.time_travel import advance, max_calls_in_window
 from tests.simulators.conso_api import ConsoApiSimulator, MeterProfile
 from tests.simulators.conso_api_index import RegisterPlan, tempo_colour
 from tests.tariffs.test_costs import TEMPO_PRICES as TEMPO
 
 pytestmark = pytest.mark.usefixtures("recorder_mock")
 
+INDEX = "index_consommation"
 HP, HC, FEE = 0.2700, 0.2068, 15.65
 # The simulator's register codes → the tariff's buckets.
 HPHC_BUCKETS = {"HP": "hp", "HC": "hc"}
@@ -64,9 +65,11 @@ def monthly_fee(day: date) -> float:
 
 
 async def start(
-    hass: HomeAssistant, plan: RegisterPlan, options: dict[str, Any]
+    hass: HomeAssistant, plan: RegisterPlan, options: dict[str, Any], **switches: Any
 ) -> AsyncIterator[ConsoApiSimulator]:
     sim = ConsoApiSimulator([MeterProfile(PRM, seed=7, registers=plan)])
+    for name, value in switches.items():
+        setattr(sim, name, value)
     sim.base_url = await sim.start() + "/api"  # type: ignore[attr-defined]
     entry = linky_entry(sim, PRM, options=options)
     entry.add_to_hass(hass)
@@ -273,12 +276,58 @@ async def test_registers_read_before_a_stop_are_priced_at_the_next_start(
     yesterday = NOW.date() - timedelta(days=1)
     hc_rows = await hourly_rows(hass, stat("consumption_hc"))
     assert day_total(hc_rows, yesterday) != pytest.approx(deltas(sim, yesterday)["HC"], abs=1e-3)
-    assert coordinator.costs.unpriced == {yesterday}
+    assert yesterday in coordinator.costs.unpriced  # (and the older registers read back)
+    older = min(coordinator.costs.unpriced)
 
     monkeypatch.undo()
     assert await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
     calls = len(sim.calls)
-    await check_days(hass, sim, [yesterday], HPHC_BUCKETS, {"hp": HP, "hc": HC})
+    await check_days(hass, sim, [older, yesterday], HPHC_BUCKETS, {"hp": HP, "hc": HC})
     assert entry.runtime_data.costs.unpriced == set()
     assert len(sim.calls) == calls
+
+
+async def test_a_year_of_registers_is_read_back(
+    paris: HomeAssistant, hphc: ConsoApiSimulator, freezer: FrozenDateTimeFactory
+) -> None:
+    """With periods from the meter, a year of older registers is read back at backfill
+    priority, 31 days a call, before the hourly history: every day of it is billed as its
+    registers say."""
+    hass, sim = paris, hphc
+    coordinator = hass.config_entries.async_entries(DOMAIN)[0].runtime_data
+    await advance(hass, freezer, [coordinator], NOW + timedelta(days=1, hours=2))
+    windows = [c for c in sim.calls if c.type == INDEX and c.params["dateDebut"] < "2026-11-13"]
+    assert len(windows) == 12  # 358 days, 31 a call
+    assert max_calls_in_window(sim.calls) <= 24
+    today = NOW.date()
+    assert coordinator.costs.oldest_reading() == today - timedelta(days=365)
+    old = [today - timedelta(days=n) for n in (364, 200, 100, 31, 8)]
+    await check_days(hass, sim, old, HPHC_BUCKETS, {"hp": HP, "hc": HC})
+
+
+async def test_a_refused_long_register_range_is_read_a_week_at_a_time(
+    paris: HomeAssistant, freezer: FrozenDateTimeFactory, socket_enabled: None
+) -> None:
+    """[I] switch: the index types refuse more than 7 days a call. The refused month is
+    asked again a week at a time; those days are billed as their registers say."""
+    freezer.move_to(NOW)
+    plan = RegisterPlan("hphc", off_peak=((time(22, 8), time(6, 8)),))
+    options = metered_tariff("hp_hc", hp_price=HP, hc_price=HC)
+    async for sim in start(paris, plan, options, index_max_days=7):
+        coordinator = paris.config_entries.async_entries(DOMAIN)[0].runtime_data
+        await advance(paris, freezer, [coordinator], NOW + timedelta(hours=6))
+        assert coordinator.state.registers_chunk == 7
+        assert not coordinator.state.registers_done
+        spans = [
+            (date.fromisoformat(c.params["dateFin"]) - date.fromisoformat(c.params["dateDebut"]))
+            for c in sim.calls
+            if c.type == INDEX
+        ]
+        assert max(spans) == timedelta(days=31)  # refused, once
+        assert spans.count(timedelta(days=31)) == 1
+        oldest = coordinator.costs.oldest_reading()
+        assert oldest is not None
+        assert oldest < NOW.date() - timedelta(days=14)
+        days = [NOW.date() - timedelta(days=n) for n in (8, 13)]
+        await check_days(paris, sim, days, HPHC_BUCKETS, {"hp": HP, "hc": HC})

@@ -116,6 +116,11 @@ ERR_CURVE_WINDOW: dict[str, Any] = {
         "courbe de charge."
     ),
 }
+# [I] no limit of the index types is documented; this is the refusal `index_max_days` gives.
+ERR_INDEX_WINDOW: dict[str, Any] = {
+    "error": "ADAM-ERR0126",
+    "error_description": "La période demandée est trop longue pour un accès aux index.",
+}
 # [I] Enedis' answer to a date passing Conso API's unanchored regex but not being a real
 # YYYY-MM-DD date is unknown; the v2 swagger documents errors as {"code","message"}.
 ERR_DATE_FORMAT: dict[str, Any] = {
@@ -560,6 +565,9 @@ class ConsoApiSimulator:
         # [I] ADAM-ERR0123: refused when the range *starts* before the activation (True), or
         # only when it lies entirely before it, the days since activation served (False).
         self.activation_refuses_start = False
+        # [I] the index types' longest range per call is undocumented: None serves any range,
+        # a number refuses longer ones (400, as the load curve's 7 days are refused).
+        self.index_max_days: int | None = None
         self.delay_seconds: float = 0.0
         # Hostile answers: every request redirected (``redirect_status``, Location =
         # ``redirect_to`` + the request's path and query); the ``quota_900804`` fault's
@@ -934,6 +942,9 @@ class ConsoApiSimulator:
         curve = type_ in CURVE_TYPES
         if curve and (end - start).days > 7:
             return _wrapped(400, ERR_CURVE_WINDOW)
+        limit_days = self.index_max_days
+        if type_ in INDEX_TYPES and limit_days is not None and (end - start).days > limit_days:
+            return _wrapped(400, ERR_INDEX_WINDOW)
         today = self.today()
         limit = _months_back(today, 24 if curve else 36) - timedelta(days=15)
         if start < limit:

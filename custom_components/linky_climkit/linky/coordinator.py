@@ -30,6 +30,7 @@ from ..providers.errors import (
     ProviderError,
     QuotaError,
     RedirectError,
+    RequestError,
 )
 from ..providers.token import token_expiry
 from ..schedule import PUBLICATION, next_sync
@@ -54,6 +55,8 @@ from .plan import (
     CORRECTION_DAYS,
     CURVE_TYPE,
     INITIAL_HISTORY_DAYS,
+    REGISTER_CHUNK_FALLBACK,
+    REGISTER_HISTORY_DAYS,
     REPAIR_CALLS_PER_RUN,
     TRAILING_DAYS,
     HistoryPlan,
@@ -63,6 +66,7 @@ from .plan import (
     history_tasks,
     initial_plan,
     note_absent,
+    register_history_task,
     repair_tasks,
 )
 from .problems import update_hours_problem, update_problems
@@ -74,6 +78,7 @@ _LOGGER = logging.getLogger(__name__)
 REPAIR_PAUSE = timedelta(minutes=45)
 QUOTA_BACKOFF = timedelta(hours=3)
 BLOCKED_BACKOFF = timedelta(hours=24)
+REGISTER_HISTORY = "registers_history"  # the reason of reading older registers
 
 type LinkyConfigEntry = ConfigEntry[LinkyCoordinator]
 
@@ -345,13 +350,42 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
                 _LOGGER.info("%s: registers not read: %s", self.name, describe(err))
 
     def _next_repair_task(self) -> tuple[FetchTask, str] | None:
-        """A range asked for with `import_history` first, then what the ledger misses."""
+        """A range asked for with `import_history` first, then a year of registers (periods
+        from the meter: a dozen calls), then what the ledger misses."""
         if self.state.requested:
             return self.state.requested[0], "import_history"
+        if (registers := self._register_history_task()) is not None:
+            return registers, REGISTER_HISTORY
         tasks = repair_tasks(
             self.ledger, self.prm, self._today(), production=bool(self.state.production)
         )
         return (tasks[0], "repair") if tasks else None
+
+    def _register_history_task(self) -> FetchTask | None:
+        if self.state.registers_done or not self.read_registers or not self.costs.uses_registers:
+            return None
+        floor = self._today() - timedelta(days=REGISTER_HISTORY_DAYS)
+        if (activated := self.ledger.history.floor) is not None:
+            floor = max(floor, activated)
+        return register_history_task(self.costs.oldest_reading(), floor, self.state.registers_chunk)
+
+    async def _read_register_history(self, task: FetchTask, collected: Collected) -> None:
+        """One window of older registers. Nothing there (the meter's start, or Enedis keeps
+        no more) ends the reading back; a refused range is asked again 7 days at a time, then
+        ends it too ([I]: the index types' longest range is undocumented)."""
+        try:
+            await self.reader.fetch(
+                ConsoApiType(task.type), task.start, task.end, Priority.BACKFILL, collected
+            )
+        except RequestError as err:
+            _LOGGER.info("%s: older registers refused: %s", self.name, describe(err))
+            if self.state.registers_chunk > REGISTER_CHUNK_FALLBACK:
+                self.state.registers_chunk = REGISTER_CHUNK_FALLBACK
+            else:
+                self.state.registers_done = True
+            return
+        if not collected.indexes.get(Channel.CONSUMPTION):
+            self.state.registers_done = True
 
     def _repairs_due(self, now: datetime) -> bool:
         return (
@@ -374,9 +408,12 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
                     break
                 task, reason = found
                 collected = Collected()
-                await self.reader.fetch(
-                    ConsoApiType(task.type), task.start, task.end, Priority.BACKFILL, collected
-                )
+                if reason == REGISTER_HISTORY:
+                    await self._read_register_history(task, collected)
+                else:
+                    await self.reader.fetch(
+                        ConsoApiType(task.type), task.start, task.end, Priority.BACKFILL, collected
+                    )
                 await self._import(collected, reason)
                 if reason == "import_history":
                     self.state.requested.pop(0)

@@ -18,6 +18,8 @@ INITIAL_HISTORY_DAYS = 1095
 MAX_POWER_HISTORY_DAYS = 365
 CURVE_DAYS = ConsoApiType.CONSUMPTION_LOAD_CURVE.history_days
 REPAIR_CALLS_PER_RUN = 4
+REGISTER_HISTORY_DAYS = 365  # periods from the meter: a year of registers, a yearly bill
+REGISTER_CHUNK_FALLBACK = 7  # [I] days an index call asks once a longer range is refused
 
 DAILY_TYPE = {
     Channel.CONSUMPTION: ConsoApiType.DAILY_CONSUMPTION,
@@ -171,3 +173,12 @@ def note_absent(
             no_daily = [d for d in days_between(start, last) if ledger.has(key, d, Mark.NO_DAILY)]
             ledger.mark(key, no_daily, Mark.NO_HOURLY)
         ledger.history.answered(start)
+
+
+def register_history_task(oldest: date | None, floor: date, chunk: int) -> FetchTask | None:
+    """The next older window of register readings (periods from the meter): the `chunk`
+    days before the oldest reading, never before `floor`; None once there."""
+    if oldest is None or oldest <= floor:
+        return None
+    start = max(floor, oldest - timedelta(days=chunk))
+    return FetchTask(ConsoApiType.CONSUMPTION_INDEX.value, start, oldest)

@@ -64,6 +64,10 @@ class LinkyState:
     latest_peak: tuple[date, float, datetime] | None = None
     latest_index: MeterIndex | None = None  # the newest reading of the meter's registers
     latest_production_index: MeterIndex | None = None  # the same, of its production
+    # Periods from the meter: older register readings are read back `registers_chunk` days a
+    # call (7 once a longer range is refused) until `registers_done`.
+    registers_chunk: int = 31
+    registers_done: bool = False
     outcomes: dict[str, TypeOutcome] = field(default_factory=dict)
     last_import: dict[str, Any] = field(default_factory=dict)
 
@@ -146,6 +150,8 @@ class LinkyState:
             ],
             "latest_index": _index_dict(self.latest_index),
             "latest_production_index": _index_dict(self.latest_production_index),
+            "registers_chunk": self.registers_chunk,
+            "registers_done": self.registers_done,
             "outcomes": {
                 k: {
                     key: value.isoformat() if isinstance(value, datetime) else value
@@ -197,6 +203,8 @@ class LinkyState:
             last_import=dict(data.get("last_import", {})),
             latest_index=_index(data.get("latest_index")),
             latest_production_index=_index(data.get("latest_production_index")),
+            registers_chunk=int(data.get("registers_chunk", 31)),
+            registers_done=bool(data.get("registers_done", False)),
         )
 
 

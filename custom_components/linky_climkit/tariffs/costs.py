@@ -289,6 +289,10 @@ class CostBook:
         self._dirty = False
         await self._store.async_save(self._data())
 
+    def oldest_reading(self) -> date | None:
+        """The day of the oldest register reading kept."""
+        return date.fromisoformat(min(self.readings)) if self.readings else None
+
     def register_deltas(self) -> dict[date, dict[str, float]]:
         """Each day's energy per register (kWh), where two readings in a row tell it."""
         return register_deltas(tuple(index for _, index in sorted(self.readings.items())))
