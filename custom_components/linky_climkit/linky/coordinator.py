@@ -30,7 +30,6 @@ from ..providers.errors import (
     ProviderError,
     QuotaError,
     RedirectError,
-    RequestError,
 )
 from ..providers.token import token_expiry
 from ..schedule import PUBLICATION, next_sync
@@ -55,8 +54,6 @@ from .plan import (
     CORRECTION_DAYS,
     CURVE_TYPE,
     INITIAL_HISTORY_DAYS,
-    REGISTER_CHUNK_FALLBACK,
-    REGISTER_HISTORY_DAYS,
     REPAIR_CALLS_PER_RUN,
     TRAILING_DAYS,
     HistoryPlan,
@@ -66,11 +63,11 @@ from .plan import (
     history_tasks,
     initial_plan,
     note_absent,
-    register_history_task,
     repair_tasks,
 )
 from .problems import update_hours_problem, update_problems
 from .reader import ConsoApiReader
+from .registers import REGISTER_HISTORY, RegisterSteps
 from .state import FetchTask, LinkyData, LinkyState
 
 _LOGGER = logging.getLogger(__name__)
@@ -78,12 +75,11 @@ _LOGGER = logging.getLogger(__name__)
 REPAIR_PAUSE = timedelta(minutes=45)
 QUOTA_BACKOFF = timedelta(hours=3)
 BLOCKED_BACKOFF = timedelta(hours=24)
-REGISTER_HISTORY = "registers_history"  # the reason of reading older registers
 
 type LinkyConfigEntry = ConfigEntry[LinkyCoordinator]
 
 
-class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
+class LinkyCoordinator(RegisterSteps, ScheduledCoordinator[LinkyData]):
     """One PRM: schedule, budget, fetch, import."""
 
     config_entry: LinkyConfigEntry
@@ -191,12 +187,7 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
             elif self.next_daily is not None and now >= self.next_daily:
                 await self._run_daily(now)
             if self._registers_due(now):
-                collected = Collected()
-                try:
-                    start = self._today() - timedelta(days=TRAILING_DAYS)
-                    await self._read_registers(start, self._today(), Priority.BACKFILL, collected)
-                finally:
-                    await self._import(collected, "registers")
+                await self._read_registers_now()
             if self._repairs_due(now):
                 await self._run_repairs()
         except BudgetRefused as err:
@@ -318,37 +309,6 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
         finally:
             await self._import(collected, "daily_sync")
 
-    def _registers_due(self, now: datetime) -> bool:
-        """The registers were just asked for (no reading yet): read once today, from what
-        the daily syncs leave, not at tomorrow's sync."""
-        if not self.read_registers or self.state.latest_index is not None:
-            return False
-        outcome = self.state.outcome(ConsoApiType.CONSUMPTION_INDEX)
-        asked = outcome.last_success or outcome.last_error_at
-        return (
-            self.state.initialised
-            and not self.state.pending
-            and (asked is None or asked.astimezone(PARIS).date() != now.astimezone(PARIS).date())
-            and self.budget.available(Priority.BACKFILL) > 0
-        )
-
-    async def _read_registers(
-        self, start: date, end: date, priority: Priority, collected: Collected
-    ) -> None:
-        """The meter's registers read at the start of each day of [start, end), those of its
-        production too. An answer refused or failing here (no recorded answer of these types
-        exists yet) leaves the registers unread, never the day's sync failed."""
-        types = [ConsoApiType.CONSUMPTION_INDEX]
-        if self.state.production:
-            types.append(ConsoApiType.PRODUCTION_INDEX)
-        for type_ in types:
-            try:
-                await self.reader.fetch(type_, start, end, priority, collected)
-            except ProviderError as err:
-                if not repair_may_wait(err):
-                    raise
-                _LOGGER.info("%s: registers not read: %s", self.name, describe(err))
-
     def _next_repair_task(self) -> tuple[FetchTask, str] | None:
         """A range asked for with `import_history` first, then a year of registers (periods
         from the meter: a dozen calls), then what the ledger misses."""
@@ -360,32 +320,6 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
             self.ledger, self.prm, self._today(), production=bool(self.state.production)
         )
         return (tasks[0], "repair") if tasks else None
-
-    def _register_history_task(self) -> FetchTask | None:
-        if self.state.registers_done or not self.read_registers or not self.costs.uses_registers:
-            return None
-        floor = self._today() - timedelta(days=REGISTER_HISTORY_DAYS)
-        if (activated := self.ledger.history.floor) is not None:
-            floor = max(floor, activated)
-        return register_history_task(self.costs.oldest_reading(), floor, self.state.registers_chunk)
-
-    async def _read_register_history(self, task: FetchTask, collected: Collected) -> None:
-        """One window of older registers. Nothing there (the meter's start, or Enedis keeps
-        no more) ends the reading back; a refused range is asked again 7 days at a time, then
-        ends it too ([I]: the index types' longest range is undocumented)."""
-        try:
-            await self.reader.fetch(
-                ConsoApiType(task.type), task.start, task.end, Priority.BACKFILL, collected
-            )
-        except RequestError as err:
-            _LOGGER.info("%s: older registers refused: %s", self.name, describe(err))
-            if self.state.registers_chunk > REGISTER_CHUNK_FALLBACK:
-                self.state.registers_chunk = REGISTER_CHUNK_FALLBACK
-            else:
-                self.state.registers_done = True
-            return
-        if not collected.indexes.get(Channel.CONSUMPTION):
-            self.state.registers_done = True
 
     def _repairs_due(self, now: datetime) -> bool:
         return (
@@ -442,12 +376,6 @@ class LinkyCoordinator(ScheduledCoordinator[LinkyData]):
         note_absent(self.ledger, self.prm, collected.asked, settled)
         if registers:
             await self._check_hours()
-
-    async def _price_registers(self) -> None:
-        """Price again the days whose registers became known (periods from the meter)."""
-        if (days := self.costs.registers_unpriced()) is not None:
-            await self.pipeline.reprice(Channel.CONSUMPTION, *days)
-        await self.costs.registers_priced()
 
     async def _check_hours(self) -> None:
         """A repair issue when the registers disagree with the typed off-peak hours."""
