@@ -12,7 +12,9 @@ The points (where they are):
 - `import.written`: a block's rows are written (committed), the later sums not shifted yet;
 - `progress.saved`: a run's progress (Linky's pending work and backfill cursor, Climkit's
   history cursor) has just been saved;
-- `history.saved`: an *Import history* job's cursor has just been saved, more days to go.
+- `history.saved`: an *Import history* job's cursor has just been saved, more days to go;
+- `registers.intent`: days whose registers became known are to be priced again (periods from
+  the meter): the intent is saved, no cost is written yet.
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from homeassistant.core import HomeAssistant
 
 from .const import EVENT_DATA_IMPORTED
+from .faults import fault_point
 from .model import Channel, DayEnergy, Interval, Peak
 from .statistics.aggregation import day_start
 from .statistics.ids import StatisticSpec
@@ -186,6 +187,7 @@ class Pipeline:
         start = day_start(first, self.tz)
         end = day_start(last + timedelta(days=1), self.tz)
         await self.journal.begin(intent, Intent(Kind.PRICE, channel.value, start, end))
+        fault_point("registers.intent")
         await self.costs.reprice(channel, first, last)
         self.journal.queued(intent)
 

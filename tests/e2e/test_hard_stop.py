@@ -15,7 +15,7 @@ import json
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,11 @@ import aiohttp
 import pytest
 
 from custom_components.linky_climkit.statistics.aggregation import hour_starts
+from custom_components.linky_climkit.tariffs.stored import (
+    new_tariff_options,
+    period_options,
+    with_period,
+)
 from tests.e2e.stack import (
     DOMAIN,
     OWNER,
@@ -41,12 +46,14 @@ from tests.e2e.stack import (
 )
 from tests.helpers.enedis_files import conso_downloader
 from tests.simulators.climkit import DEMO_SITE_ID
+from tests.simulators.conso_api_index import RegisterPlan
 
 PARIS = ZoneInfo("Europe/Paris")
 FAULT_ENV = "LINKY_CLIMKIT_FAULT"
 LINKY_HISTORY_DAYS = 1095  # the first import's daily depth (linky/plan.py)
 SUBSCRIPTION = 15.65  # per month (stack.set_linky_tariff)
 FIRST_PRICE, NEW_PRICE = 0.2516, 0.3012
+HP_PRICE, HC_PRICE = 0.2700, 0.2068
 
 
 @dataclass
@@ -413,6 +420,85 @@ async def linky_history_file(run: Run, point: str) -> None:
     assert await linky_differences(run) == []
 
 
+def _set_meter_periods(home: HomeAssistantProcess, *, read: bool) -> None:
+    """An HP/HC tariff with periods from the meter in the stored options of the (stopped)
+    Linky entry, its registers read or not yet."""
+    path = home.config_dir / ".storage" / "core.config_entries"
+    stored = json.loads(path.read_text(encoding="utf-8"))
+    tariff = new_tariff_options("hp_hc", "EUR")
+    tariff["meter_periods"] = True
+    prices = period_options(date(2020, 1, 1), hp_price=HP_PRICE, hc_price=HC_PRICE)
+    for entry in stored["data"]["entries"]:
+        if entry["domain"] == DOMAIN and entry["title"].startswith("Linky"):
+            entry["options"] = {"tariff": with_period(tariff, prices), "read_registers": read}
+    path.write_text(json.dumps(stored), encoding="utf-8")
+
+
+async def registers_differences(run: Run) -> list[str]:
+    """Each day the first reading of the registers tells: its HP and HC energy and their
+    costs as the simulator's registers counted them."""
+    sims, api = run.sims, run.api
+    today = sims.clock.today()
+    book = sims.conso.index_book(PRM)
+    last = min(_newest_linky_day(sims), today - timedelta(days=2))
+    first = today - timedelta(days=7)
+    found: list[str] = []
+    for bucket, price in (("hp", HP_PRICE), ("hc", HC_PRICE)):
+        for suffix, factor in (("", 1.0), ("_cost", price)):
+            statistic_id = statistic(PRM, f"consumption_{bucket}{suffix}")
+            rows = {_day(r): r for r in await api.daily(statistic_id, first, last)}
+            day = first
+            while day <= last:
+                before, after = book.reading(day)[1], book.reading(day + timedelta(days=1))[1]
+                code = bucket.upper()
+                truth = (after[code] - before[code]) / 1000 * factor
+                row = rows.get(day)
+                if row is None:
+                    found.append(f"{statistic_id}: {day} missing")
+                elif abs(row["change"] - truth) > 1e-4:
+                    found.append(f"{statistic_id}: {day} is {row['change']}, not {truth}")
+                day += timedelta(days=1)
+    return found
+
+
+def _costs_priced(home: HomeAssistantProcess) -> bool | None:
+    """Whether the Linky entry's saved costs say they follow the current tariff."""
+    stores = list((home.config_dir / ".storage").glob(f"{DOMAIN}.costs.*"))
+    data = [json.loads(path.read_text(encoding="utf-8"))["data"] for path in stores]
+    return any(item.get("priced") for item in data) or None
+
+
+async def linky_registers(run: Run, point: str) -> None:
+    """Periods from the meter (the meter's off-peak hours are 22:08-06:08), the days priced
+    by hours while no register is read; then the registers' first reading makes the days it
+    tells to price again, and that stops at `point`. Started again, those days are billed as
+    their registers say."""
+    meter = run.sims.conso.meters[PRM]
+    meter.registers = RegisterPlan("hphc", off_peak=((time(22, 8), time(6, 8)),))
+    await _linky_imported(run)
+    await run.stop()
+    _set_meter_periods(run.home, read=False)
+    await run.start()
+    await run.loaded()
+    hc_cost = statistic(PRM, "consumption_hc_cost")
+    yesterday = _newest_linky_day(run.sims)
+
+    async def priced() -> bool | None:
+        return bool(await run.api.daily(hc_cost, yesterday, yesterday)) or None
+
+    await until(priced, "the costs priced by hours", 60)
+    assert await registers_differences(run) != []  # hours are not the meter's
+    await run.stop()  # (its saves written)
+    assert _costs_priced(run.home)
+    _set_meter_periods(run.home, read=True)
+    await run.start(point)
+    await run.killed()
+    await run.start()
+    await run.loaded()
+    await _settled(lambda: registers_differences(run), "the registers after the hard stop")
+    assert await linky_differences(run) == []
+
+
 type Scenario = Callable[[Run, str], Awaitable[None]]
 CASES: dict[str, tuple[str, Scenario]] = {
     "linky-first-import-saved": ("progress.saved", linky_first_import),
@@ -421,6 +507,7 @@ CASES: dict[str, tuple[str, Scenario]] = {
     "corrected-day-written": ("import.written", linky_corrected_day),
     "new-price-cleared": ("import.cleared", linky_new_price),
     "history-file-saved": ("history.saved", linky_history_file),
+    "registers-intent": ("registers.intent", linky_registers),
 }
 
 
