@@ -155,6 +155,28 @@ def _newest_linky_day(sims: Simulators) -> date:
     return yesterday if sims.conso.is_published(yesterday) else yesterday - timedelta(days=1)
 
 
+async def day_differences(
+    api: HomeAssistantApi,
+    statistic_id: str,
+    first: date,
+    last: date,
+    truth: Callable[[date], float],
+    tolerance: float,
+) -> list[str]:
+    """Each day of [first, last] of a statistic against its ground truth."""
+    rows = {_day(r): r for r in await api.daily(statistic_id, first, last)}
+    found: list[str] = []
+    day = first
+    while day <= last:
+        expected, row = truth(day), rows.get(day)
+        if row is None:
+            found.append(f"{statistic_id}: {day} missing")
+        elif abs(row["change"] - expected) > tolerance:
+            found.append(f"{statistic_id}: {day} is {row['change']}, not {expected}")
+        day += timedelta(days=1)
+    return found
+
+
 async def linky_differences(run: Run) -> list[str]:
     """Every day of the first import's depth, consumption and production, against the
     simulator; hourly sums continuous from the statistic's first row."""
@@ -164,16 +186,11 @@ async def linky_differences(run: Run) -> list[str]:
     found: list[str] = []
     for channel, production in (("consumption", False), ("production", True)):
         statistic_id = statistic(PRM, channel)
-        rows = {_day(r): r for r in await api.daily(statistic_id, oldest, newest)}
-        day = oldest
-        while day <= newest:
-            truth = sims.conso.daily_wh(PRM, day, production=production) / 1000
-            row = rows.get(day)
-            if row is None:
-                found.append(f"{statistic_id}: {day} missing")
-            elif abs(row["change"] - truth) > 1e-6:
-                found.append(f"{statistic_id}: {day} is {row['change']}, not {truth}")
-            day += timedelta(days=1)
+
+        def energy(day: date, production: bool = production) -> float:
+            return sims.conso.daily_wh(PRM, day, production=production) / 1000
+
+        found += await day_differences(api, statistic_id, oldest, newest, energy, 1e-6)
         if not found:
             hours = await api.daily(statistic_id, oldest, newest, "hour")
             found += _continuity(statistic_id, hours)
@@ -187,18 +204,12 @@ async def linky_costs_differences(run: Run, price: float) -> list[str]:
     newest = _newest_linky_day(sims)
     oldest = sims.clock.today() - timedelta(days=LINKY_HISTORY_DAYS)
     statistic_id = statistic(PRM, "consumption_cost")
-    rows = {_day(r): r for r in await api.daily(statistic_id, oldest, newest)}
-    found: list[str] = []
-    day = oldest
-    while day <= newest:
+
+    def cost(day: date) -> float:
         month_days = ((day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(1)).day
-        truth = sims.conso.daily_wh(PRM, day) / 1000 * price + SUBSCRIPTION / month_days
-        row = rows.get(day)
-        if row is None:
-            found.append(f"{statistic_id}: {day} missing")
-        elif abs(row["change"] - truth) > 1e-3:
-            found.append(f"{statistic_id}: {day} is {row['change']}, not {truth}")
-        day += timedelta(days=1)
+        return sims.conso.daily_wh(PRM, day) / 1000 * price + SUBSCRIPTION / month_days
+
+    found = await day_differences(api, statistic_id, oldest, newest, cost, 1e-3)
     if not found:
         found += _continuity(statistic_id, await api.daily(statistic_id, oldest, newest, "hour"))
     return found
@@ -445,19 +456,13 @@ async def registers_differences(run: Run) -> list[str]:
     found: list[str] = []
     for bucket, price in (("hp", HP_PRICE), ("hc", HC_PRICE)):
         for suffix, factor in (("", 1.0), ("_cost", price)):
-            statistic_id = statistic(PRM, f"consumption_{bucket}{suffix}")
-            rows = {_day(r): r for r in await api.daily(statistic_id, first, last)}
-            day = first
-            while day <= last:
+
+            def counted(day: date, code: str = bucket.upper(), factor: float = factor) -> float:
                 before, after = book.reading(day)[1], book.reading(day + timedelta(days=1))[1]
-                code = bucket.upper()
-                truth = (after[code] - before[code]) / 1000 * factor
-                row = rows.get(day)
-                if row is None:
-                    found.append(f"{statistic_id}: {day} missing")
-                elif abs(row["change"] - truth) > 1e-4:
-                    found.append(f"{statistic_id}: {day} is {row['change']}, not {truth}")
-                day += timedelta(days=1)
+                return (after[code] - before[code]) / 1000 * factor
+
+            statistic_id = statistic(PRM, f"consumption_{bucket}{suffix}")
+            found += await day_differences(api, statistic_id, first, last, counted, 1e-4)
     return found
 
 
