@@ -36,6 +36,7 @@ class Problem(StrEnum):
     GATEWAY_UNREACHABLE = "gateway_unreachable"
     OFF_PEAK_HOURS = "off_peak_hours"  # the registers say the meter's hours (fixable)
     OFF_PEAK_HOURS_UNKNOWN = "off_peak_hours_unknown"  # they disagree, hours not found
+    REGISTERS_REFUSED = "registers_refused"  # Conso API refuses the index type
 
 
 FIXABLE = frozenset({Problem.OFF_PEAK_HOURS, Problem.OFF_PEAK_HOURS_UNKNOWN})

@@ -11,6 +11,7 @@ import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import issue_registry as ir
 
 from custom_components.linky_climkit.const import CONF_READ_REGISTERS, DOMAIN
 from tests.conftest import NOW, PRM, linky_entry
@@ -159,3 +160,12 @@ async def test_a_refused_register_read_never_fails_the_daily_sync(
     assert coordinator.last_update_success
     assert coordinator.have_yesterday()
     assert coordinator.state.latest_index is None
+    # A refusal (400) will not pass by itself: a repair issue says so until a reading comes;
+    # an outage (500) only waits for the next day.
+    issue_id = f"registers_refused_{entry.entry_id}"
+    refused = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+    assert (refused is not None) is (fault == "bad_request")
+    sim.clear_faults()
+    await advance(hass, freezer, [coordinator], NOW + timedelta(days=2, hours=2))
+    assert coordinator.state.latest_index is not None
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None

@@ -8,11 +8,15 @@ import logging
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant
+
 from ..model import Channel
 from ..pipeline import Pipeline
 from ..providers.conso_api import ConsoApiType
 from ..providers.conso_api_parse import PARIS
 from ..providers.errors import ProviderError, RequestError
+from ..repair_issues import Problem, set_problem
 from ..statistics.ledger import Ledger
 from ..sync import describe, repair_may_wait
 from ..tariffs.costs import CostBook
@@ -35,6 +39,8 @@ REGISTER_HISTORY = "registers_history"  # the reason of reading older registers
 class RegisterSteps:
     """The register steps of a Linky run."""
 
+    hass: HomeAssistant
+    config_entry: ConfigEntry
     name: str
     read_registers: bool
     state: LinkyState
@@ -89,6 +95,22 @@ class RegisterSteps:
                 if not repair_may_wait(err):
                     raise
                 _LOGGER.info("%s: registers not read: %s", self.name, describe(err))
+                if type_ is ConsoApiType.CONSUMPTION_INDEX and isinstance(err, RequestError):
+                    # refused, not failing: it will not pass by itself
+                    self._registers_problem(describe(err))
+            else:
+                if type_ is ConsoApiType.CONSUMPTION_INDEX:
+                    self._registers_problem(None)
+
+    def _registers_problem(self, refused: str | None) -> None:
+        """A repair issue while Conso API refuses the index type (cleared once read)."""
+        set_problem(
+            self.hass,
+            self.config_entry,
+            Problem.REGISTERS_REFUSED,
+            refused is not None,
+            {"error": refused or ""},
+        )
 
     def _register_history_task(self) -> FetchTask | None:
         if self.state.registers_done or not self.read_registers or not self.costs.uses_registers:
