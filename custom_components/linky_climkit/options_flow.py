@@ -72,6 +72,7 @@ from .tariffs.stored import (
     split_whole_days,
     stored_tariff,
     with_feed_in,
+    with_meter_periods,
 )
 
 CLIMKIT_CURRENCY = "CHF"
@@ -168,8 +169,8 @@ class TariffOptionsFlow(GatewayOptionSteps, HistoryOptionSteps):
         options = {k: v for k, v in self.config_entry.options.items() if k != CONF_TARIFF}
         if tariff is not None:
             options[CONF_TARIFF] = tariff
-            if tariff.get(METER_PERIODS):  # the periods come from the registers: read them
-                options[CONF_READ_REGISTERS] = True
+            if tariff.get(METER_PERIODS):
+                options = with_meter_periods(options)
         return self.async_create_entry(data=options)
 
     def _linky(self) -> bool:

@@ -32,7 +32,7 @@ from ..statistics.aggregation import day_start
 from ..statistics.ids import StatisticSpec, energy_spec, money_spec, statistic_id
 from ..statistics.importer import EPOCH, Importer
 from .archive import PackedDay, pack_days
-from .engine import PricingReport, Tariff, TariffKind, TempoColour
+from .engine import OffPeakRange, PricingReport, Tariff, TariffKind, TempoColour
 from .hours_check import MIN_DAYS, HoursCheck, MeteredDay, check, metered_day
 from .pricing import (
     NO_BUCKETS,
@@ -320,32 +320,17 @@ class CostBook:
 
     async def async_check_hours(self) -> HoursCheck | None:
         """Whether the typed off-peak hours of an HP/HC tariff agree with the meter's
-        registers (None: nothing to check, or too few days read)."""
+        registers (None: nothing to check, or too few days read). The days are built and
+        checked in a worker thread (it runs at every start)."""
         stored = stored_tariff(self._entry.options)
         if stored is None or stored["kind"] != TariffKind.HP_HC or stored.get(METER_PERIODS):
             return None
         ranges = off_peak_from_options(stored["off_peak"])
-        days = self._metered_days()
-        if not ranges or len(days) < MIN_DAYS:
+        if not ranges or len(self.readings) < MIN_DAYS:
             return None
-        return await self._hass.async_add_executor_job(check, days, ranges)
-
-    def _metered_days(self) -> list[MeteredDay]:
-        """The newest days (up to CHECKED_DAYS) with an archived curve and register deltas."""
-        deltas, labels = self.register_deltas(), self.register_labels()
-        archive = self.archive.get(self.charges.value, {})
-        found: list[MeteredDay] = []
-        for day in sorted(deltas, reverse=True):
-            totals = bucket_totals(TariffKind.HP_HC, deltas[day], labels)
-            packed = archive.get(day.isoformat())
-            if totals is None or packed is None:
-                continue
-            metered = metered_day(day, packed, sum(totals.values()), totals.get("hc", 0.0))
-            if metered is not None:
-                found.append(metered)
-            if len(found) == CHECKED_DAYS:
-                break
-        return found
+        readings = tuple(index for _, index in sorted(self.readings.items()))
+        archive = dict(self.archive.get(self.charges.value, {}))
+        return await self._hass.async_add_executor_job(_check_hours, readings, archive, ranges)
 
     # ---- pricing ------------------------------------------------------------------------
 
@@ -537,6 +522,28 @@ class CostBook:
         self.priced = self._fingerprint()
         self.report.recomputed_at = dt_util.utcnow().isoformat()
         self._save_later()
+
+
+def _check_hours(
+    readings: tuple[MeterIndex, ...],
+    archive: dict[str, PackedDay],
+    ranges: tuple[OffPeakRange, ...],
+) -> HoursCheck | None:
+    """The typed ranges checked against the newest days (up to CHECKED_DAYS) with an
+    archived curve and register deltas."""
+    deltas = register_deltas(readings)
+    labels = {r.code: r.label for index in readings for r in index.registers}
+    found: list[MeteredDay] = []
+    for day in sorted(deltas, reverse=True):
+        totals = bucket_totals(TariffKind.HP_HC, deltas[day], labels)
+        packed = archive.get(day.isoformat())
+        if totals is None or packed is None:
+            continue
+        if metered := metered_day(day, packed, sum(totals.values()), totals.get("hc", 0.0)):
+            found.append(metered)
+        if len(found) == CHECKED_DAYS:
+            break
+    return check(found, ranges)
 
 
 def _metered_first(

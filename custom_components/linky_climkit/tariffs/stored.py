@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from datetime import date, time
 from typing import Any, Literal
 
+from ..const import CONF_READ_REGISTERS
 from .engine import (
     FeedInPeriod,
     OffPeakRange,
@@ -361,7 +362,7 @@ def with_meter_periods(options: Mapping[str, Any]) -> dict[str, Any]:
     stored = stored_tariff(options)
     if stored is None or stored["kind"] not in METER_KINDS:
         return dict(options)
-    return {**options, CONF_TARIFF: {**stored, METER_PERIODS: True}, "read_registers": True}
+    return {**options, CONF_TARIFF: {**stored, METER_PERIODS: True}, CONF_READ_REGISTERS: True}
 
 
 # ---- off-peak ranges as the options flow asks them ----------------------------------------
